@@ -1,0 +1,559 @@
+//! Question banks: YAML files of questions with an anchored rating scale.
+//!
+//! Loading reports every problem with `file:line:column`. Syntax and type errors carry the parser's
+//! own position; rule violations (duplicate ids, missing anchors, …) are located by finding the
+//! offending key in the source, so the position points at the question concerned.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+/// Categories every bank may use without declaring them.
+pub const CATEGORIES: [&str; 4] = ["competency", "clinical", "values", "diversity-attitude"];
+pub const DIVERSITY: &str = "diversity-attitude";
+/// Banks larger than this are refused before parsing: no real bank comes close.
+pub const MAX_BANK_BYTES: usize = 1024 * 1024;
+
+/// Banks compiled into the binary (file name, contents).
+pub const BUNDLED: &[(&str, &str)] = &[(
+    "nhs-talking-therapies.yaml",
+    include_str!("../question-banks/nhs-talking-therapies.yaml"),
+)];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bank {
+    pub id: String,
+    pub title: String,
+    pub version: u32,
+    /// A bank meant for interviews must hold a diversity-attitude question.
+    #[serde(default = "yes")]
+    pub interview: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Extra, bank-defined categories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    pub scale: Scale,
+    pub questions: Vec<Question>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    pub min: i64,
+    pub max: i64,
+    #[serde(default)]
+    pub labels: BTreeMap<i64, String>,
+}
+
+impl Scale {
+    pub fn width(&self) -> f64 {
+        (self.max - self.min) as f64
+    }
+    pub fn contains(&self, s: i64) -> bool {
+        (self.min..=self.max).contains(&s)
+    }
+    pub fn points(&self) -> impl Iterator<Item = i64> {
+        self.min..=self.max
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub category: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    #[serde(default)]
+    pub probes: Vec<String>,
+    pub anchors: BTreeMap<i64, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+impl Question {
+    pub fn weight(&self) -> f64 {
+        self.weight.unwrap_or(1.0)
+    }
+}
+
+impl Bank {
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+    pub fn label(&self, score: i64) -> Option<&str> {
+        self.scale.labels.get(&score).map(String::as_str)
+    }
+}
+
+/// One problem found in a bank, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// All problems found in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// Deserialize YAML, turning the parser's error into `file:line:col: message`.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T, Problem> {
+    if src.len() > MAX_BANK_BYTES {
+        return Err(Problem {
+            file: file.into(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "file is {} bytes; the limit is {} bytes",
+                src.len(),
+                MAX_BANK_BYTES
+            ),
+        });
+    }
+    yaml_serde::from_str(src).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        let mut message = e.to_string();
+        // The parser appends its own position; ours is already in front.
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        Problem {
+            file: file.into(),
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+/// Parse and validate a bank's source text. `file` names it in messages.
+pub fn parse(src: &str, file: &str) -> Result<Bank, Problems> {
+    let bank: Bank = from_yaml(src, file).map_err(|p| Problems(vec![p]))?;
+    let problems = validate(&bank, src, file);
+    if problems.is_empty() {
+        Ok(bank)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<Bank, Problems> {
+    let file = path.display().to_string();
+    let src = read_text(path).map_err(|message| {
+        Problems(vec![Problem {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            message,
+        }])
+    })?;
+    parse(&src, &file)
+}
+
+/// Read a text file with a size limit and a clear message for non-UTF-8 content.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() as usize > MAX_BANK_BYTES {
+        return Err(format!(
+            "file is {} bytes; the limit is {} bytes",
+            meta.len(),
+            MAX_BANK_BYTES
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {}); save the file as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Every bundled bank, parsed. Bundled banks are checked by the test suite, so failure here is a bug.
+pub fn bundled() -> Vec<(Bank, &'static str)> {
+    BUNDLED
+        .iter()
+        .map(|(name, src)| {
+            let bank = parse(src, name).unwrap_or_else(|e| panic!("bundled bank {name}: {e}"));
+            (bank, *src)
+        })
+        .collect()
+}
+
+/// A bank by bundled id, or else by file path. Returns the bank and its exact source text.
+pub fn resolve(spec: &str) -> anyhow::Result<(Bank, String)> {
+    let path = Path::new(spec);
+    if path.exists() {
+        let file = path.display().to_string();
+        let src = read_text(path).map_err(|m| anyhow::anyhow!("{file}: {m}"))?;
+        let bank = parse(&src, &file)?;
+        return Ok((bank, src));
+    }
+    if let Some((bank, src)) = bundled().into_iter().find(|(b, _)| b.id == spec) {
+        return Ok((bank, src.to_string()));
+    }
+    let known: Vec<String> = bundled().into_iter().map(|(b, _)| b.id).collect();
+    anyhow::bail!(
+        "no bank {spec:?}: not a file, and not a bundled bank (bundled: {})",
+        known.join(", ")
+    )
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Rule checks on a parsed bank. Positions come from `src`.
+pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
+    let loc = Locator::new(src);
+    let mut out = Vec::new();
+    let mut push = |(line, column): (usize, usize), message: String| {
+        out.push(Problem {
+            file: file.into(),
+            line,
+            column,
+            message,
+        })
+    };
+    if !is_slug(&bank.id) {
+        push(
+            loc.key("id", 0),
+            format!(
+                "bank id {:?} must be lowercase letters, digits and hyphens",
+                bank.id
+            ),
+        );
+    }
+    let scale = &bank.scale;
+    if scale.min >= scale.max {
+        push(
+            loc.key("scale", 0),
+            format!(
+                "scale min ({}) must be below max ({})",
+                scale.min, scale.max
+            ),
+        );
+        return out;
+    }
+    if scale.max - scale.min > 100 {
+        push(
+            loc.key("scale", 0),
+            "a scale may have at most 101 points".into(),
+        );
+        return out;
+    }
+    for k in scale.labels.keys() {
+        if !scale.contains(*k) {
+            push(
+                loc.key("labels", 0),
+                format!(
+                    "scale label for {k} is outside the scale {}..{}",
+                    scale.min, scale.max
+                ),
+            );
+        }
+    }
+    if bank.questions.is_empty() {
+        push(loc.key("questions", 0), "the bank has no questions".into());
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut occurrences: BTreeMap<&str, usize> = BTreeMap::new();
+    for q in &bank.questions {
+        let nth = *occurrences.entry(q.id.as_str()).or_default();
+        occurrences.insert(q.id.as_str(), nth + 1);
+        let at = loc.id_line(&q.id, nth);
+        if !is_slug(&q.id) {
+            push(
+                at,
+                format!(
+                    "question id {:?} must be lowercase letters, digits and hyphens",
+                    q.id
+                ),
+            );
+        }
+        if !seen.insert(q.id.as_str()) {
+            push(at, format!("duplicate question id {:?}", q.id));
+        }
+        if q.text.trim().is_empty() {
+            push(at, format!("question {:?} has no text", q.id));
+        }
+        if !CATEGORIES.contains(&q.category.as_str()) && !bank.categories.contains(&q.category) {
+            push(
+                loc.after(at, "category:"),
+                format!(
+                    "question {:?}: unknown category {:?} (known: {}{}; a bank may declare more under `categories:`)",
+                    q.id,
+                    q.category,
+                    CATEGORIES.join(", "),
+                    if bank.categories.is_empty() { String::new() } else { format!(", {}", bank.categories.join(", ")) }
+                ),
+            );
+        }
+        let missing: Vec<String> = scale
+            .points()
+            .filter(|p| !q.anchors.get(p).is_some_and(|a| !a.trim().is_empty()))
+            .map(|p| p.to_string())
+            .collect();
+        if !missing.is_empty() {
+            push(
+                loc.after(at, "anchors:"),
+                format!(
+                    "question {:?}: no anchor for scale point{} {} (every point from {} to {} needs a behavioural description)",
+                    q.id,
+                    if missing.len() > 1 { "s" } else { "" },
+                    missing.join(", "),
+                    scale.min,
+                    scale.max
+                ),
+            );
+        }
+        let outside: Vec<String> = q
+            .anchors
+            .keys()
+            .filter(|k| !scale.contains(**k))
+            .map(|k| k.to_string())
+            .collect();
+        if !outside.is_empty() {
+            push(
+                loc.after(at, "anchors:"),
+                format!(
+                    "question {:?}: anchor for {} is outside the scale {}..{}",
+                    q.id,
+                    outside.join(", "),
+                    scale.min,
+                    scale.max
+                ),
+            );
+        }
+        if let Some(w) = q.weight {
+            if !(w.is_finite() && w > 0.0) {
+                push(
+                    loc.after(at, "weight:"),
+                    format!("question {:?}: weight must be a positive number", q.id),
+                );
+            }
+        }
+    }
+    if bank.interview && !bank.questions.iter().any(|q| q.category == DIVERSITY) {
+        push(
+            loc.key("questions", 0),
+            "a bank meant for interviews needs at least one `diversity-attitude` question \
+             (or set `interview: false` for a bank of extra questions)"
+                .into(),
+        );
+    }
+    out
+}
+
+/// Finds keys in YAML source text to give rule violations a position.
+struct Locator<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(src: &'a str) -> Self {
+        Locator {
+            lines: src.lines().collect(),
+        }
+    }
+
+    /// The nth line holding `key:` (1-based line, column of the key).
+    fn key(&self, key: &str, nth: usize) -> (usize, usize) {
+        let pat = format!("{key}:");
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let t = l.trim_start().trim_start_matches("- ");
+                t.starts_with(&pat).then(|| (i + 1, l.len() - t.len() + 1))
+            })
+            .nth(nth)
+            .unwrap_or((1, 1))
+    }
+
+    /// The nth `id: <id>` line of a question.
+    fn id_line(&self, id: &str, nth: usize) -> (usize, usize) {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let t = l.trim_start().trim_start_matches("- ");
+                let rest = t.strip_prefix("id:")?.trim();
+                let rest = rest.split(" #").next().unwrap_or(rest).trim();
+                (rest.trim_matches(|c| c == '"' || c == '\'') == id)
+                    .then(|| (i + 1, l.len() - t.len() + 1))
+            })
+            .nth(nth)
+            .unwrap_or((1, 1))
+    }
+
+    /// The first `key:` at or after `from`'s line within the same list item.
+    fn after(&self, from: (usize, usize), key: &str) -> (usize, usize) {
+        for (i, l) in self.lines.iter().enumerate().skip(from.0) {
+            let t = l.trim_start();
+            if t.starts_with("- id:") {
+                break;
+            }
+            if t.starts_with(key) {
+                return (i + 1, l.len() - t.len() + 1);
+            }
+        }
+        from
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "id: t\ntitle: T\nversion: 1\nscale: { min: 1, max: 3 }\nquestions:\n  - id: q1\n    category: diversity-attitude\n    text: Hi?\n    probes: [Why?]\n    anchors: { 1: a, 2: b, 3: c }\n";
+
+    #[test]
+    fn bundled_banks_are_valid() {
+        let banks = bundled();
+        assert!(!banks.is_empty());
+        for (b, _) in banks {
+            assert!(b.questions.len() >= 10, "{} has few questions", b.id);
+            let d = b
+                .questions
+                .iter()
+                .filter(|q| q.category == DIVERSITY)
+                .count();
+            assert!(d >= 3, "{} has {d} diversity-attitude questions", b.id);
+            for q in &b.questions {
+                assert!(!q.probes.is_empty(), "{} has no probes", q.id);
+            }
+        }
+    }
+
+    #[test]
+    fn good_bank_parses() {
+        let b = parse(GOOD, "t.yaml").unwrap();
+        assert_eq!(b.questions[0].anchors.len(), 3);
+        assert!(b.interview);
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = parse("id: t\ntitle: [unclosed\n", "bad.yaml").unwrap_err();
+        let p = &e.0[0];
+        assert_eq!(p.file, "bad.yaml");
+        assert!(p.line >= 2, "{p}");
+        assert!(!p.message.contains(" at line "), "{p}");
+    }
+
+    #[test]
+    fn wrong_type_has_position() {
+        let src = GOOD.replace("version: 1", "version: one");
+        let e = parse(&src, "b.yaml").unwrap_err();
+        assert_eq!((e.0[0].line, e.0[0].column), (3, 10), "{e}");
+    }
+
+    #[test]
+    fn duplicate_id_points_at_second() {
+        let src = format!(
+            "{GOOD}  - id: q1\n    category: values\n    text: Again?\n    anchors: {{ 1: a, 2: b, 3: c }}\n"
+        );
+        let e = parse(&src, "d.yaml").unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert_eq!(e.0[0].line, 11);
+        assert!(e.0[0].message.contains("duplicate question id \"q1\""));
+    }
+
+    #[test]
+    fn missing_anchor_is_named() {
+        let src = GOOD.replace("{ 1: a, 2: b, 3: c }", "{ 1: a, 3: c }");
+        let e = parse(&src, "m.yaml").unwrap_err();
+        assert!(e.to_string().contains("m.yaml:10:5:"), "{e}");
+        assert!(e.to_string().contains("scale point 2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_category_and_no_diversity_question() {
+        let src = GOOD.replace("diversity-attitude", "vibes");
+        let e = parse(&src, "c.yaml").unwrap_err().to_string();
+        assert!(
+            e.contains("c.yaml:7:5: question \"q1\": unknown category \"vibes\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("needs at least one `diversity-attitude` question"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bank_defined_category_and_non_interview_bank() {
+        let src = GOOD.replace("diversity-attitude", "leadership").replace(
+            "version: 1\n",
+            "version: 1\ninterview: false\ncategories: [leadership]\n",
+        );
+        assert!(parse(&src, "x.yaml").is_ok());
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let src = GOOD.replace("    probes:", "    probs:");
+        let e = parse(&src, "u.yaml").unwrap_err().to_string();
+        assert!(e.contains("unknown field `probs`"), "{e}");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_without_hanging() {
+        let mut src = String::from("a: &a [x,x,x,x,x,x,x,x,x]\n");
+        for i in 1..12 {
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n",
+                p = if i == 1 {
+                    String::new()
+                } else {
+                    (i - 1).to_string()
+                }
+            ));
+        }
+        assert!(parse(&src, "bomb.yaml").is_err());
+    }
+}

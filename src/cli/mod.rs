@@ -1,0 +1,300 @@
+//! Command-line definitions (clap). No logic here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use crate::model::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fairpanel",
+    version,
+    about = "Fairer job interviews: structured questions, sealed independent scores, bias checks and an HR audit",
+    long_about = "fairpanel guides an interview panel through a shared question bank with anchored rating scales, \
+keeps each panellist's scores sealed until everyone has submitted, flags panel composition gaps, divergent \
+scores and overruled dissent, and produces decision reports and an HR audit with honest statistics.",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Database file [default: the platform data directory, e.g. ~/.local/share/fairpanel/fairpanel.db]
+    #[arg(long, global = true, env = "FAIRPANEL_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who is acting, recorded in the event log [default: the login name]
+    #[arg(
+        long = "as",
+        global = true,
+        env = "FAIRPANEL_ACTOR",
+        value_name = "NAME"
+    )]
+    pub actor: Option<String>,
+
+    /// Never prompt: fail with a usage error when a required flag is missing
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct FormatArg {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database (other commands create it on first use too)
+    Init(FormatArg),
+    /// Build a realistic demonstration vacancy in a fresh database and write its decision report
+    Demo {
+        /// Directory for the demo database and reports
+        #[arg(long, default_value = "fairpanel-demo")]
+        out: PathBuf,
+    },
+    /// Check the event log's hash chain and that no record was edited after it was written
+    Verify(FormatArg),
+    /// Show the event log (who did what, when)
+    Log {
+        /// Show only the last N events
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Back up the database with SQLite's online backup API (safe while others are scoring)
+    Backup {
+        /// New file to write
+        file: PathBuf,
+    },
+    /// Question banks
+    #[command(subcommand)]
+    Bank(BankCmd),
+    /// Vacancies: one post being recruited
+    #[command(subcommand)]
+    Vacancy(VacancyCmd),
+    /// Interview panels
+    #[command(subcommand)]
+    Panel(PanelCmd),
+    /// Candidates, referenced by an opaque ref such as C-014
+    #[command(subcommand)]
+    Candidate(CandidateCmd),
+    /// Guide the chair through the interview plan, question by question
+    Interview {
+        vacancy: String,
+        /// Candidate ref
+        candidate: String,
+        /// Print the whole guide instead of stepping through it
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Score one candidate privately as one panellist (interactive, or one answer by flags)
+    Score(ScoreArgs),
+    /// Submit and seal a panellist's score sheet
+    Submit {
+        vacancy: String,
+        candidate: String,
+        #[arg(long)]
+        panellist: String,
+    },
+    /// Show every panellist's scores side by side, once all sheets are submitted
+    Reveal {
+        vacancy: String,
+        candidate: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Import data from CSV files
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// List accepted ethnicity categories (NHS codes and ONS 2021 labels) and their groups
+    Ethnicity(FormatArg),
+    /// Write the decision report for a vacancy
+    Report {
+        vacancy: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+        /// Write to FILE instead of standard output
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankCmd {
+    /// List bundled banks
+    List(FormatArg),
+    /// Show a bank's questions, probes and anchors
+    Show {
+        /// Bundled bank id or a YAML file
+        bank: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Validate bank files, reporting every problem as file:line:column
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VacancyCmd {
+    /// Create a vacancy (asks for anything not given as a flag)
+    Create(VacancyCreate),
+    /// List vacancies
+    List(FormatArg),
+    /// Show a vacancy, its panel, candidates and progress
+    Show {
+        id: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VacancyCreate {
+    /// Short stable id, e.g. TT-PWP-2026-07
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Bundled bank id or a bank YAML file
+    #[arg(long)]
+    pub bank: Option<String>,
+    /// Question ids in interview order, or "all"
+    #[arg(long, value_delimiter = ',')]
+    pub questions: Option<Vec<String>>,
+    /// Band or grade, e.g. "Band 5"
+    #[arg(long)]
+    pub band: Option<String>,
+    /// Service, e.g. "North Talking Therapies"
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Policy YAML file [default: the built-in policy]
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PanelCmd {
+    /// Add a panellist (asks for anything not given as a flag)
+    Add(PanelAdd),
+    /// List a vacancy's panel
+    List {
+        vacancy: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Declare a panellist's conflict of interest with a candidate
+    Conflict {
+        vacancy: String,
+        #[arg(long)]
+        panellist: String,
+        #[arg(long)]
+        candidate: String,
+        /// What the conflict is, e.g. "line manager in current post"
+        #[arg(long)]
+        note: String,
+    },
+    /// Change or withdraw a panellist's self-declared ethnicity
+    Ethnicity {
+        vacancy: String,
+        #[arg(long)]
+        name: String,
+        /// NHS code (A–S, Z) or ONS 2021 label
+        #[arg(
+            long,
+            conflicts_with = "withdraw",
+            required_unless_present = "withdraw"
+        )]
+        ethnicity: Option<String>,
+        /// Withdraw the declaration
+        #[arg(long)]
+        withdraw: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PanelAdd {
+    pub vacancy: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+    /// Self-declared, optional: NHS ETHNIC CATEGORY code (A–S, Z) or ONS 2021 label; used only for the
+    /// panel composition check
+    #[arg(long)]
+    pub ethnicity: Option<String>,
+    /// Date of fair-recruitment training (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub trained: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CandidateCmd {
+    /// Add a candidate by opaque reference (asks for anything not given as a flag)
+    Add {
+        vacancy: String,
+        #[arg(long = "ref")]
+        reference: Option<String>,
+        /// Optional name (reports use the ref)
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List a vacancy's candidates and their scoring progress
+    List {
+        vacancy: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    pub vacancy: String,
+    pub candidate: String,
+    /// Panellist name (asked for when interactive)
+    #[arg(long)]
+    pub panellist: Option<String>,
+    /// Question id, to record one answer without prompting
+    #[arg(long, requires_all = ["score", "evidence"])]
+    pub question: Option<String>,
+    #[arg(long, requires = "question", allow_negative_numbers = true)]
+    pub score: Option<i64>,
+    /// What the candidate said or did that supports the score
+    #[arg(long, requires = "question")]
+    pub evidence: Option<String>,
+    /// Correct a submitted sheet: the correction is kept beside the original, with this reason
+    #[arg(long, requires = "question")]
+    pub correction_reason: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Import paper score sheets: vacancy,candidate,panellist,question,score,evidence (all or nothing)
+    Scores {
+        file: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}

@@ -1,0 +1,269 @@
+//! demo [--out DIR]: a realistic vacancy in a fresh database, its checks, and its decision report.
+//!
+//! The story: a PWP vacancy whose first panel is all White (the composition check flags it) and is
+//! corrected; four panellists score five candidates independently; one panellist marks a candidate down
+//! on the interpreter question with a remark about accent, another is overruled on a diversity question;
+//! the panel moderates with reasons and records a decision whose rationale says "not ready".
+
+use super::Ctx;
+use crate::bank;
+use crate::checks::composition;
+use crate::cli::ReportFormat;
+use crate::interview::check_answer;
+use crate::model::Role;
+use crate::policy::{self, Policy};
+use crate::store::{NewVacancy, Store};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const VACANCY: &str = "TT-PWP-2026-11";
+const QUESTIONS: [&str; 7] = [
+    "caseload-prioritisation",
+    "risk-suicidal-disclosure",
+    "low-intensity-behavioural-activation",
+    "working-with-interpreters",
+    "confidentiality-shared-community",
+    "diversity-discomfort",
+    "colleague-prejudiced-remark",
+];
+const PANEL: [(&str, Role, &str, Option<&str>); 3] = [
+    ("Ruth Hughes", Role::Chair, "A", Some("2025-03-10")),
+    ("Tom Fletcher", Role::Member, "B", None),
+    ("Anna Kowalska", Role::Member, "C", Some("2024-06-01")),
+];
+const ADDED: (&str, Role, &str, Option<&str>) =
+    ("Adaeze Okafor", Role::Member, "N", Some("2025-09-15"));
+const CANDIDATES: [&str; 5] = ["C-101", "C-102", "C-103", "C-104", "C-105"];
+/// Scores[candidate][question] = [Ruth, Tom, Anna, Adaeze].
+const SCORES: [[[i64; 4]; 7]; 5] = [
+    // C-101: solid throughout.
+    [
+        [4, 4, 3, 4],
+        [4, 3, 4, 4],
+        [3, 3, 3, 4],
+        [4, 3, 4, 4],
+        [4, 4, 4, 3],
+        [3, 3, 3, 4],
+        [4, 3, 4, 4],
+    ],
+    // C-102: strong; Tom marks the interpreter answer down (accent remark).
+    [
+        [4, 4, 4, 5],
+        [4, 4, 5, 4],
+        [4, 3, 4, 4],
+        [4, 2, 4, 5],
+        [4, 4, 4, 4],
+        [4, 4, 3, 4],
+        [4, 4, 4, 5],
+    ],
+    // C-103: strongest overall.
+    [
+        [5, 4, 4, 4],
+        [5, 5, 4, 5],
+        [4, 4, 4, 4],
+        [4, 4, 5, 4],
+        [4, 5, 4, 4],
+        [4, 4, 4, 5],
+        [5, 4, 4, 4],
+    ],
+    // C-104: Adaeze alone hears a dismissive answer to the discomfort question.
+    [
+        [3, 3, 3, 3],
+        [3, 4, 3, 3],
+        [3, 3, 2, 3],
+        [3, 3, 3, 3],
+        [3, 3, 3, 3],
+        [4, 4, 4, 2],
+        [3, 3, 3, 2],
+    ],
+    // C-105: weaker, some clear gaps.
+    [
+        [2, 2, 3, 2],
+        [2, 2, 2, 2],
+        [3, 2, 2, 3],
+        [2, 2, 3, 2],
+        [3, 3, 3, 2],
+        [2, 3, 2, 2],
+        [2, 2, 2, 3],
+    ],
+];
+
+fn evidence(bank: &bank::Bank, candidate: usize, q: usize, panellist: usize, score: i64) -> String {
+    match (candidate, q, panellist) {
+        (1, 3, 1) => "Described booking an interpreter and briefing them, but with his strong accent he was hard to \
+                      follow at times; not convinced he would come across well to clients."
+            .into(),
+        (1, 3, 3) => "Booked a professional interpreter, briefed them on confidentiality and risk wording, checked \
+                      understanding with the client directly, and refused to use a family member. Excellent."
+            .into(),
+        (3, 5, 3) => "Said they had no discomfort with anyone 'because I treat everyone the same' and could not \
+                      give an example of noticing or acting on their own assumptions; dismissed the probe."
+            .into(),
+        (3, 5, _) => "Said they treat everyone the same; open and relaxed answer.".into(),
+        _ => {
+            let qid = QUESTIONS[q];
+            let anchor = bank
+                .question(qid)
+                .and_then(|qq| qq.anchors.get(&score))
+                .map(|a| a.split(['.', ';']).next().unwrap_or(a).trim().to_string())
+                .unwrap_or_default();
+            format!("Heard: {anchor}.")
+        }
+    }
+}
+
+/// Build the demo database at `db`; returns the narrative of what was done.
+pub fn build(db: &Path) -> Result<Vec<String>> {
+    let mut log = Vec::new();
+    let mut store = Store::open(db, "Ruth Hughes")?;
+    let (bank, yaml) = bank::resolve("nhs-talking-therapies")?;
+    let questions: Vec<String> = QUESTIONS.iter().map(|s| s.to_string()).collect();
+    let policy = Policy::default();
+    store.write(|tx| {
+        tx.create_vacancy(&NewVacancy {
+            id: VACANCY,
+            title: "Psychological Wellbeing Practitioner",
+            band: Some("Band 5"),
+            service: Some("Northshire NHS Talking Therapies"),
+            bank: &bank,
+            bank_yaml: &yaml,
+            questions: &questions,
+            policy_source: "built-in",
+            policy_yaml: policy::DEFAULT_YAML,
+        })
+    })?;
+    log.push(format!(
+        "Created vacancy {VACANCY} with {} questions, 2 of them on attitudes to diversity.",
+        questions.len()
+    ));
+    store.write(|tx| {
+        for (name, role, eth, trained) in PANEL {
+            tx.add_panellist(VACANCY, name, role, Some(eth), trained)?;
+        }
+        Ok(())
+    })?;
+    let gaps: Vec<String> =
+        composition::check(&store.panellists(VACANCY)?, &policy, &crate::model::today())
+            .into_iter()
+            .filter(|f| f.severity == crate::checks::Severity::Gap)
+            .map(|f| f.message)
+            .collect();
+    log.push(format!(
+        "First panel of 3: the composition check found a gap: {}.",
+        gaps.join("; ")
+    ));
+    store.write(|tx| tx.add_panellist(VACANCY, ADDED.0, ADDED.1, Some(ADDED.2), ADDED.3))?;
+    log.push(format!(
+        "Added {} to the panel; the composition check now passes.",
+        ADDED.0
+    ));
+    store.write(|tx| {
+        for c in CANDIDATES {
+            tx.add_candidate(VACANCY, c, None)?;
+        }
+        Ok(())
+    })?;
+    let names: Vec<&str> = PANEL.iter().map(|p| p.0).chain([ADDED.0]).collect();
+    for (ci, c) in CANDIDATES.iter().enumerate() {
+        for (pi, p) in names.iter().enumerate() {
+            store.set_actor(p);
+            for (qi, q) in questions.iter().enumerate() {
+                let score = SCORES[ci][qi][pi];
+                let ev = evidence(&bank, ci, qi, pi, score);
+                check_answer(&bank, &questions, q, score, &ev)?;
+                store.write(|tx| tx.record_answer(VACANCY, c, p, q, score, &ev, None))?;
+            }
+            store.write(|tx| tx.submit_sheet(VACANCY, c, p, &questions))?;
+        }
+    }
+    log.push(format!(
+        "{} panellists scored {} candidates independently: {} sealed sheets, {} answers, each committed as given.",
+        names.len(),
+        CANDIDATES.len(),
+        names.len() * CANDIDATES.len(),
+        names.len() * CANDIDATES.len() * questions.len()
+    ));
+    store.set_actor("Ruth Hughes");
+    store.write(|tx| {
+        tx.moderate(
+            VACANCY,
+            "C-102",
+            "working-with-interpreters",
+            4,
+            Some("Tom's note marked the candidate down for his accent, which is not a criterion; on the evidence \
+                  (booking and briefing an interpreter, checking understanding) the panel agreed 4."),
+        )?;
+        tx.moderate(
+            VACANCY,
+            "C-104",
+            "diversity-discomfort",
+            4,
+            Some("Majority view that the answer was open and relaxed."),
+        )
+    })?;
+    log.push("Moderated 2 divergent scores with reasons (one overrules the panel's only ethnic-minority member).".into());
+    store.write(|tx| {
+        tx.decide(
+            VACANCY,
+            "C-103",
+            &["C-102".to_string()],
+            "C-103 had the highest weighted mean and the strongest risk and diversity answers. C-102 is a close \
+             reserve; C-104 was felt to be not ready for a full caseload.",
+            None,
+        )
+    })?;
+    log.push("Recorded the decision: appoint C-103, reserve C-102.".into());
+    Ok(log)
+}
+
+pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let db = out.join("fairpanel-demo.db");
+    // The demo always starts afresh; only its own files are removed.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("cannot remove old demo file {}", p.display()))?;
+        }
+    }
+    let log = build(&db)?;
+    let store = Store::open(&db, "Ruth Hughes")?;
+    let md = out.join("decision-report.md");
+    let html = out.join("decision-report.html");
+    std::fs::write(
+        &md,
+        super::report::render(&store, VACANCY, ReportFormat::Md)?,
+    )?;
+    std::fs::write(
+        &html,
+        super::report::render(&store, VACANCY, ReportFormat::Html)?,
+    )?;
+    writeln!(ctx.out, "fairpanel demo: {}\n", VACANCY)?;
+    for l in &log {
+        writeln!(ctx.out, "  • {l}")?;
+    }
+    let report = crate::report::decision::build(&store, VACANCY)?;
+    writeln!(
+        ctx.out,
+        "\nChecks: {} gap(s), {} warning(s), {} divergent score(s). Event log: {}.",
+        report.summary.gaps,
+        report.summary.warnings,
+        report.divergence.len(),
+        if report.integrity.verified {
+            "verified"
+        } else {
+            "NOT verified"
+        }
+    )?;
+    writeln!(ctx.out, "\nDatabase:        {}", db.display())?;
+    writeln!(ctx.out, "Decision report: {}", md.display())?;
+    writeln!(ctx.out, "                 {}", html.display())?;
+    writeln!(
+        ctx.out,
+        "\nExplore: fairpanel --db {} reveal {VACANCY} C-102",
+        db.display()
+    )?;
+    Ok(())
+}

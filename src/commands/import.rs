@@ -1,0 +1,328 @@
+//! import scores FILE.csv: paper score sheets, all or nothing.
+
+use super::Ctx;
+use crate::cli::{Format, ImportCmd};
+use crate::interview::check_answer;
+use crate::output::emit;
+use crate::store::Store;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+pub fn run(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
+    match cmd {
+        ImportCmd::Scores { file, format } => scores(ctx, &file, format.format),
+    }
+}
+
+/// A CSV problem, located as `FILE: row N, column 'C': message` (row = line in the file; header is row 1).
+pub struct CsvProblem {
+    pub row: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+pub fn report_problems(file: &Path, problems: &[CsvProblem]) -> anyhow::Error {
+    let shown: Vec<String> = problems
+        .iter()
+        .take(20)
+        .map(|p| match &p.column {
+            Some(c) => format!(
+                "{}: row {}, column '{c}': {}",
+                file.display(),
+                p.row,
+                p.message
+            ),
+            None => format!("{}: row {}: {}", file.display(), p.row, p.message),
+        })
+        .collect();
+    let more = problems.len().saturating_sub(20);
+    anyhow::anyhow!(
+        "{}{}\nnothing was imported",
+        shown.join("\n"),
+        if more > 0 {
+            format!("\n… and {more} more problem(s)")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Read a CSV with required columns; returns (row number, column → value) per data row.
+pub fn read_csv(
+    file: &Path,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => bail!(
+            "{}: row 1: cannot read the header: {}",
+            file.display(),
+            csv_message(&e)
+        ),
+    };
+    let found: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
+    let missing: Vec<&&str> = required
+        .iter()
+        .filter(|r| !found.iter().any(|f| f == *r))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{}: row 1: missing column{} {} (found: {}; expected: {})\nnothing was imported",
+            file.display(),
+            if missing.len() > 1 { "s" } else { "" },
+            missing
+                .iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            found.join(","),
+            required
+                .iter()
+                .chain(optional)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    if let Some(extra) = found
+        .iter()
+        .find(|f| !required.contains(&f.as_str()) && !optional.contains(&f.as_str()))
+    {
+        bail!(
+            "{}: row 1: unexpected column '{extra}' (expected: {})\nnothing was imported",
+            file.display(),
+            required
+                .iter()
+                .chain(optional)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for rec in rdr.records() {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                rows.push((
+                    line,
+                    found
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(|s| s.trim().to_string()))
+                        .collect(),
+                ));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(CsvProblem {
+                    row: line,
+                    column: None,
+                    message: csv_message(&e),
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(report_problems(file, &problems));
+    }
+    Ok(rows)
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "not UTF-8 text (field {}); save the file as UTF-8 CSV",
+            err.field() + 1
+        ),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("has {len} fields; the header has {expected_len}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct Imported {
+    sheets: usize,
+    answers: usize,
+}
+
+fn scores(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
+    let cols = [
+        "vacancy",
+        "candidate",
+        "panellist",
+        "question",
+        "score",
+        "evidence",
+    ];
+    let rows = read_csv(file, &cols, &[])?;
+    let mut store = ctx.store()?;
+    let plan = validate_scores(&store, &rows).map_err(|p| report_problems(file, &p))?;
+    let answers = rows.len();
+    store.write(|tx| {
+        for (key, answers) in &plan {
+            for (q, score, evidence) in answers {
+                tx.record_answer(&key.0, &key.1, &key.2, q, *score, evidence, None)?;
+            }
+            let questions: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
+            tx.submit_sheet(&key.0, &key.1, &key.2, &questions)?;
+        }
+        Ok(())
+    })?;
+    let v = Imported {
+        sheets: plan.len(),
+        answers,
+    };
+    emit(&mut ctx.out, format, &v, |v| {
+        format!(
+            "Imported and submitted {} score sheet(s) ({} answers) from {}.",
+            v.sheets,
+            v.answers,
+            file.display()
+        )
+    })
+}
+
+type SheetKey = (String, String, String);
+type Plan = BTreeMap<SheetKey, Vec<(String, i64, String)>>;
+
+/// Check every row against the database; all problems are collected so one pass fixes the file.
+fn validate_scores(
+    store: &Store,
+    rows: &[(u64, HashMap<String, String>)],
+) -> Result<Plan, Vec<CsvProblem>> {
+    let mut problems = Vec::new();
+    let mut plan: Plan = BTreeMap::new();
+    let mut first_row: HashMap<SheetKey, u64> = HashMap::new();
+    let mut seen: HashMap<(SheetKey, String), u64> = HashMap::new();
+    let mut vacancies: HashMap<String, Option<(crate::bank::Bank, Vec<String>)>> = HashMap::new();
+    let bad = |row: u64, col: &str, message: String| CsvProblem {
+        row,
+        column: Some(col.into()),
+        message,
+    };
+    for (row, r) in rows {
+        let row = *row;
+        let g = |c: &str| r.get(c).cloned().unwrap_or_default();
+        let (vac, cand, pan, q, score_s, ev) = (
+            g("vacancy"),
+            g("candidate"),
+            g("panellist"),
+            g("question"),
+            g("score"),
+            g("evidence"),
+        );
+        let entry = vacancies.entry(vac.clone()).or_insert_with(|| {
+            let v = store.vacancy(&vac).ok()?;
+            Some((store.vacancy_bank(&vac).ok()?, v.questions))
+        });
+        let Some((bank, questions)) = entry.as_ref() else {
+            problems.push(bad(row, "vacancy", format!("no vacancy {vac:?}")));
+            continue;
+        };
+        if store.candidate(&vac, &cand).is_err() {
+            problems.push(bad(
+                row,
+                "candidate",
+                format!("vacancy {vac} has no candidate {cand:?}"),
+            ));
+            continue;
+        }
+        match store.sheet(&vac, &cand, &pan) {
+            Err(_) => {
+                problems.push(bad(
+                    row,
+                    "panellist",
+                    format!("vacancy {vac} has no panellist {pan:?}"),
+                ));
+                continue;
+            }
+            Ok(Some(s)) => {
+                problems.push(bad(
+                    row,
+                    "panellist",
+                    format!(
+                        "{pan} already has a {} sheet for {cand} in the database",
+                        if s.is_submitted() {
+                            "submitted"
+                        } else {
+                            "started"
+                        }
+                    ),
+                ));
+                continue;
+            }
+            Ok(None) => {}
+        }
+        let score: i64 = match score_s.parse() {
+            Ok(s) => s,
+            Err(_) => {
+                problems.push(bad(
+                    row,
+                    "score",
+                    format!("{score_s:?} is not a whole number"),
+                ));
+                continue;
+            }
+        };
+        if let Err(e) = check_answer(bank, questions, &q, score, &ev) {
+            let col = if !questions.contains(&q) {
+                "question"
+            } else if !bank.scale.contains(score) {
+                "score"
+            } else {
+                "evidence"
+            };
+            problems.push(bad(row, col, e.to_string()));
+            continue;
+        }
+        let key = (vac.clone(), cand.clone(), pan.clone());
+        if let Some(prev) = seen.insert((key.clone(), q.clone()), row) {
+            problems.push(bad(
+                row,
+                "question",
+                format!("duplicate: {pan}'s score for {cand} on {q} is already on row {prev}"),
+            ));
+            continue;
+        }
+        first_row.entry(key.clone()).or_insert(row);
+        plan.entry(key).or_default().push((q, score, ev));
+    }
+    for (key, answers) in &plan {
+        let (_, questions) = vacancies[&key.0].as_ref().expect("validated vacancy");
+        let missing: Vec<&str> = questions
+            .iter()
+            .filter(|q| !answers.iter().any(|a| &a.0 == *q))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            problems.push(CsvProblem {
+                row: first_row[key],
+                column: None,
+                message: format!(
+                    "{}'s sheet for {} is incomplete: no score for {} (imported sheets are submitted, so they must be complete)",
+                    key.2,
+                    key.1,
+                    missing.join(", ")
+                ),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        problems.sort_by_key(|p| p.row);
+        Err(problems)
+    }
+}

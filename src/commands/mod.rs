@@ -1,0 +1,103 @@
+//! One module per command group. Commands open the store, apply the domain rules and hand a view to
+//! `output`; they neither parse arguments nor format text themselves.
+
+mod bank;
+mod candidate;
+mod demo;
+mod import;
+mod panel;
+mod report;
+mod scoring;
+mod setup;
+mod vacancy;
+
+use crate::cli::{Cli, Command};
+use crate::interview::{Prompter, Terminal};
+use crate::store::Store;
+use anyhow::Result;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub use demo::build as build_demo;
+
+/// What every command gets: where the database is, who is acting, whether it may prompt, and where
+/// output goes.
+pub struct Ctx {
+    pub db: Option<PathBuf>,
+    pub actor: String,
+    pub interactive: bool,
+    pub out: Box<dyn Write>,
+}
+
+impl Ctx {
+    pub fn store(&self) -> Result<Store> {
+        let path = match &self.db {
+            Some(p) => p.clone(),
+            None => crate::store::default_path()?,
+        };
+        Store::open(&path, &self.actor)
+    }
+
+    /// The terminal, when this run may prompt.
+    pub fn prompter(&self) -> Option<Box<dyn Prompter>> {
+        self.interactive
+            .then(|| Box::new(Terminal) as Box<dyn Prompter>)
+    }
+}
+
+fn login_name() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        db: cli.db,
+        actor: cli.actor.unwrap_or_else(login_name),
+        interactive: !cli.no_input
+            && std::io::stdin().is_terminal()
+            && std::io::stdout().is_terminal(),
+        out: Box::new(std::io::stdout().lock()),
+    };
+    dispatch(ctx, cli.command)
+}
+
+pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init(f) => setup::init(&mut ctx, f.format),
+        Command::Demo { out } => demo::run(&mut ctx, &out),
+        Command::Verify(f) => setup::verify(&mut ctx, f.format),
+        Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
+        Command::Backup { file } => setup::backup(&mut ctx, &file),
+        Command::Ethnicity(f) => setup::ethnicity(&mut ctx, f.format),
+        Command::Bank(c) => bank::run(&mut ctx, c),
+        Command::Vacancy(c) => vacancy::run(&mut ctx, c),
+        Command::Panel(c) => panel::run(&mut ctx, c),
+        Command::Candidate(c) => candidate::run(&mut ctx, c),
+        Command::Interview {
+            vacancy,
+            candidate,
+            print,
+            format,
+        } => scoring::interview(&mut ctx, &vacancy, &candidate, print, format.format),
+        Command::Score(a) => scoring::score(&mut ctx, a),
+        Command::Submit {
+            vacancy,
+            candidate,
+            panellist,
+        } => scoring::submit(&mut ctx, &vacancy, &candidate, &panellist),
+        Command::Reveal {
+            vacancy,
+            candidate,
+            format,
+        } => scoring::reveal(&mut ctx, &vacancy, &candidate, format.format),
+        Command::Import(c) => import::run(&mut ctx, c),
+        Command::Report {
+            vacancy,
+            format,
+            output,
+        } => report::run(&mut ctx, &vacancy, format, output.as_deref()),
+    }
+}

@@ -1,0 +1,36 @@
+//! report VACANCY --format md|html|json [-o FILE]
+
+use super::Ctx;
+use crate::cli::ReportFormat;
+use crate::report::{self, decision, Kind};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::Path;
+
+pub fn render(store: &crate::store::Store, vacancy: &str, format: ReportFormat) -> Result<String> {
+    let view = decision::build(store, vacancy)?;
+    Ok(match format {
+        ReportFormat::Md => report::render("decision.md", Kind::Markdown, &view)?,
+        ReportFormat::Html => report::render("decision.html", Kind::Html, &view)?,
+        ReportFormat::Json => serde_json::to_string_pretty(&view)? + "\n",
+    })
+}
+
+pub fn run(
+    ctx: &mut Ctx,
+    vacancy: &str,
+    format: ReportFormat,
+    output: Option<&Path>,
+) -> Result<()> {
+    let store = ctx.store()?;
+    let text = render(&store, vacancy, format)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(ctx.out, "Wrote {}", path.display())?;
+        }
+        None => ctx.out.write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Interactive flows and the rules they share with their flag-only equivalents.
+//!
+//! Every flow asks through [`Prompter`]; each command also has a flag-only form that applies the same
+//! rules (`check_answer`) without prompting.
+
+pub mod prompt;
+pub mod scoring;
+
+pub use prompt::{Prompter, Scripted, Terminal};
+
+use crate::bank::{Bank, Question};
+use anyhow::{bail, Result};
+
+/// A required value: taken from its flag, else asked for, else a usage error naming the flag.
+pub fn required(
+    value: Option<String>,
+    flag: &str,
+    p: &mut Option<Box<dyn Prompter>>,
+    message: &str,
+    help: Option<&str>,
+) -> Result<String> {
+    if let Some(v) = value {
+        return Ok(v);
+    }
+    match p {
+        Some(p) => p.text(message, help, &|s: &str| {
+            s.trim().is_empty().then(|| "this is required".to_string())
+        }),
+        None => {
+            Err(crate::Usage(format!("{flag} is required when not running interactively")).into())
+        }
+    }
+}
+
+/// An optional value: taken from its flag, else asked for (blank = none) when interactive.
+pub fn optional(
+    value: Option<String>,
+    p: &mut Option<Box<dyn Prompter>>,
+    message: &str,
+    help: Option<&str>,
+) -> Result<Option<String>> {
+    if value.is_some() {
+        return Ok(value);
+    }
+    match p {
+        Some(p) => {
+            let s = p.text(message, help, &|_| None)?;
+            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The rules every answer must meet, however it arrives.
+pub fn check_answer(
+    bank: &Bank,
+    questions: &[String],
+    question: &str,
+    score: i64,
+    evidence: &str,
+) -> Result<()> {
+    if !questions.iter().any(|q| q == question) {
+        bail!(
+            "question {question:?} is not in this vacancy's interview plan (its questions: {})",
+            questions.join(", ")
+        );
+    }
+    if !bank.scale.contains(score) {
+        bail!(
+            "score {score} is outside the scale {}..{} of bank {}",
+            bank.scale.min,
+            bank.scale.max,
+            bank.id
+        );
+    }
+    if evidence.trim().is_empty() {
+        bail!("an evidence note is required with every score: what did the candidate say or do?");
+    }
+    Ok(())
+}
+
+/// The guide text for one question: category, text, guidance, probes and anchors.
+pub fn question_guide(bank: &Bank, q: &Question, position: usize, total: usize) -> String {
+    let mut s = format!(
+        "\nQuestion {position} of {total} · {} · {}\n\n  {}\n",
+        q.category, q.id, q.text
+    );
+    if let Some(g) = &q.guidance {
+        s.push_str(&format!("\n  Listening for: {}\n", g.trim()));
+    }
+    if !q.probes.is_empty() {
+        s.push_str("\n  Probes:\n");
+        for p in &q.probes {
+            s.push_str(&format!("    - {p}\n"));
+        }
+    }
+    s.push_str("\n  Anchors:\n");
+    for (point, anchor) in &q.anchors {
+        let label = bank
+            .label(*point)
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        s.push_str(&format!("    {point}{label}: {}\n", anchor.trim()));
+    }
+    s
+}
+
+/// Guide the chair through the interview plan, question by question.
+pub fn guide(
+    p: &mut dyn Prompter,
+    bank: &Bank,
+    questions: &[String],
+    candidate: &str,
+) -> Result<()> {
+    p.say(&format!(
+        "Interview with {candidate}: {} questions from {} v{}. Ask each as written; use the probes; \
+         panellists score privately afterwards with `fairpanel score`.",
+        questions.len(),
+        bank.id,
+        bank.version
+    ))?;
+    let mut i = 0;
+    while i < questions.len() {
+        let q = bank
+            .question(&questions[i])
+            .expect("vacancy questions exist in its bank");
+        p.say(&question_guide(bank, q, i + 1, questions.len()))?;
+        let mut options = vec!["Next question".to_string()];
+        if i > 0 {
+            options.push("Previous question".into());
+        }
+        options.push("End the interview guide".into());
+        let choice = p.select("Continue", &options, None)?;
+        match options[choice].as_str() {
+            "Next question" => i += 1,
+            "Previous question" => i -= 1,
+            _ => break,
+        }
+    }
+    p.say("End of the interview plan. Ask whether the candidate has questions for the panel.")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bank() -> Bank {
+        crate::bank::bundled().remove(0).0
+    }
+
+    #[test]
+    fn answers_outside_the_scale_or_plan_are_refused() {
+        let b = bank();
+        let qs = vec![b.questions[0].id.clone()];
+        assert!(check_answer(&b, &qs, &qs[0], 3, "said x").is_ok());
+        let e = check_answer(&b, &qs, &qs[0], 6, "said x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("outside the scale 1..5"), "{e}");
+        assert!(check_answer(&b, &qs, &qs[0], 0, "x").is_err());
+        assert!(check_answer(&b, &qs, "nope", 3, "x").is_err());
+        assert!(check_answer(&b, &qs, &qs[0], 3, "   ").is_err());
+    }
+
+    #[test]
+    fn guide_walks_forward_and_back() {
+        let b = bank();
+        let qs: Vec<String> = b.questions.iter().take(3).map(|q| q.id.clone()).collect();
+        let mut p = Scripted::new(["Next", "Previous", "Next", "Next", "Next"]);
+        guide(&mut p, &b, &qs, "C-001").unwrap();
+        let shown = p.shown();
+        assert_eq!(shown.matches("Question 2 of 3").count(), 2, "{shown}");
+        assert!(shown.contains("Question 3 of 3"));
+        assert!(shown.contains("Anchors:"));
+    }
+}

@@ -1,0 +1,144 @@
+//! The seam between flows and the terminal: flows ask through [`Prompter`], so they run against the real
+//! terminal (inquire) or a scripted set of answers in tests.
+
+use anyhow::{bail, Result};
+use std::collections::VecDeque;
+
+pub trait Prompter {
+    /// Choose one of `options`; returns its index.
+    fn select(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize>;
+    /// Free text; `validate` returns an error message to show and ask again.
+    fn text(
+        &mut self,
+        message: &str,
+        help: Option<&str>,
+        validate: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String>;
+    fn confirm(&mut self, message: &str, default: bool) -> Result<bool>;
+    /// Show information (question text, anchors, progress).
+    fn say(&mut self, text: &str) -> Result<()>;
+}
+
+/// The real terminal.
+pub struct Terminal;
+
+fn map_err(e: inquire::InquireError) -> anyhow::Error {
+    use inquire::InquireError::*;
+    match e {
+        OperationCanceled | OperationInterrupted => {
+            anyhow::anyhow!("cancelled; everything already answered is saved")
+        }
+        NotTTY => anyhow::anyhow!("no terminal to ask on; use the command's flags instead"),
+        e => e.into(),
+    }
+}
+
+impl Prompter for Terminal {
+    fn select(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize> {
+        let mut p = inquire::Select::new(message, options.to_vec()).with_page_size(12);
+        if let Some(h) = help {
+            p = p.with_help_message(h);
+        }
+        let choice = p.raw_prompt().map_err(map_err)?;
+        Ok(choice.index)
+    }
+
+    fn text(
+        &mut self,
+        message: &str,
+        help: Option<&str>,
+        validate: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String> {
+        loop {
+            let mut p = inquire::Text::new(message);
+            if let Some(h) = help {
+                p = p.with_help_message(h);
+            }
+            let answer = p.prompt().map_err(map_err)?;
+            match validate(&answer) {
+                None => return Ok(answer),
+                Some(msg) => eprintln!("  {msg}"),
+            }
+        }
+    }
+
+    fn confirm(&mut self, message: &str, default: bool) -> Result<bool> {
+        inquire::Confirm::new(message)
+            .with_default(default)
+            .prompt()
+            .map_err(map_err)
+    }
+
+    fn say(&mut self, text: &str) -> Result<()> {
+        println!("{text}");
+        Ok(())
+    }
+}
+
+/// Scripted answers, for tests: each prompt takes the next answer. Selections match an option by its
+/// start (so "4" picks "4 — Strong evidence"); texts are validated like the terminal would.
+#[derive(Default)]
+pub struct Scripted {
+    pub answers: VecDeque<String>,
+    /// Everything shown and asked, in order.
+    pub transcript: Vec<String>,
+}
+
+impl Scripted {
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(answers: I) -> Self {
+        Scripted {
+            answers: answers.into_iter().map(Into::into).collect(),
+            transcript: vec![],
+        }
+    }
+
+    fn next(&mut self, message: &str) -> Result<String> {
+        self.transcript.push(format!("? {message}"));
+        match self.answers.pop_front() {
+            Some(a) => Ok(a),
+            None => bail!("cancelled; everything already answered is saved"),
+        }
+    }
+
+    pub fn shown(&self) -> String {
+        self.transcript.join("\n")
+    }
+}
+
+impl Prompter for Scripted {
+    fn select(&mut self, message: &str, options: &[String], _help: Option<&str>) -> Result<usize> {
+        for o in options {
+            self.transcript.push(format!("  {o}"));
+        }
+        let a = self.next(message)?;
+        options
+            .iter()
+            .position(|o| o == &a || o.starts_with(&a))
+            .ok_or_else(|| anyhow::anyhow!("scripted answer {a:?} is not an option of {message:?}"))
+    }
+
+    fn text(
+        &mut self,
+        message: &str,
+        _help: Option<&str>,
+        validate: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String> {
+        loop {
+            let a = self.next(message)?;
+            match validate(&a) {
+                None => return Ok(a),
+                Some(msg) => self.transcript.push(format!("! {msg}")),
+            }
+        }
+    }
+
+    fn confirm(&mut self, message: &str, _default: bool) -> Result<bool> {
+        let a = self.next(message)?;
+        Ok(matches!(a.to_lowercase().as_str(), "y" | "yes" | "true"))
+    }
+
+    fn say(&mut self, text: &str) -> Result<()> {
+        self.transcript.push(text.to_string());
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+use clap::Parser;
+
+fn main() {
+    let cli = fairpanel::cli::Cli::parse();
+    if let Err(e) = fairpanel::commands::run(cli) {
+        if fairpanel::is_broken_pipe(&e) {
+            std::process::exit(0);
+        }
+        if e.downcast_ref::<fairpanel::GapFound>().is_none() {
+            eprintln!("error: {e:#}");
+        }
+        std::process::exit(fairpanel::exit_code(&e));
+    }
+}

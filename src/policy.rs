@@ -1,0 +1,139 @@
+//! Policy: the rules the checks apply. A default is built in; a vacancy may carry its own
+//! (`vacancy create --policy FILE`), stored with it so a report always states the rules it applied.
+
+use crate::bank::{self, Problem};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const DEFAULT_YAML: &str = include_str!("../data/default-policy.yaml");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Smallest panel that may interview.
+    pub min_panel_size: usize,
+    /// At least one panellist from a Black, Asian or other ethnic-minority group (self-declared).
+    pub require_minority_member: bool,
+    /// How many panellists must have fair-recruitment training…
+    pub trained_members: usize,
+    /// …within this many years of the interview.
+    pub training_valid_years: u32,
+    /// Question categories every interview plan must include.
+    pub required_categories: Vec<String>,
+    pub divergence: Divergence,
+    /// Candidates whose mean scores differ by less than this fraction of the scale's width are
+    /// "too close to separate" without a written reason.
+    pub close_margin: f64,
+    /// Counts below this are suppressed in reports (and the cells that would reveal them).
+    pub suppression_threshold: u64,
+    /// Raters with fewer scored items than this are not named in rater-effect figures.
+    pub min_rater_count: usize,
+}
+
+/// Divergence thresholds as fractions of the scale's width (max − min), so one policy suits a 1–5 and a
+/// 0–10 scale alike.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Divergence {
+    /// Flag when max − min of the independent scores ≥ this × width.
+    pub range: f64,
+    /// Flag a lone outlier whose distance from the median of the others ≥ this × width.
+    pub outlier: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        parse(DEFAULT_YAML, "built-in policy").expect("built-in policy is valid")
+    }
+}
+
+pub fn parse(src: &str, file: &str) -> Result<Policy, bank::Problems> {
+    let p: Policy = bank::from_yaml(src, file).map_err(|e| bank::Problems(vec![e]))?;
+    let mut problems = Vec::new();
+    let mut bad = |key: &str, message: &str| {
+        let (line, column) = src
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let t = l.trim_start();
+                t.starts_with(&format!("{key}:"))
+                    .then(|| (i + 1, l.len() - t.len() + 1))
+            })
+            .unwrap_or((1, 1));
+        problems.push(Problem {
+            file: file.into(),
+            line,
+            column,
+            message: format!("{key}: {message}"),
+        });
+    };
+    if p.min_panel_size == 0 {
+        bad("min_panel_size", "must be at least 1");
+    }
+    for (k, v) in [
+        ("range", p.divergence.range),
+        ("outlier", p.divergence.outlier),
+    ] {
+        if !(v > 0.0 && v <= 1.0) {
+            bad(
+                k,
+                "must be a fraction of the scale width, above 0 and at most 1",
+            );
+        }
+    }
+    if !(0.0..=1.0).contains(&p.close_margin) {
+        bad("close_margin", "must be a fraction between 0 and 1");
+    }
+    if p.suppression_threshold == 0 {
+        bad(
+            "suppression_threshold",
+            "must be at least 1 (1 shows every count)",
+        );
+    }
+    if problems.is_empty() {
+        Ok(p)
+    } else {
+        Err(bank::Problems(problems))
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<(Policy, String), bank::Problems> {
+    let file = path.display().to_string();
+    let src = bank::read_text(path).map_err(|message| {
+        bank::Problems(vec![Problem {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            message,
+        }])
+    })?;
+    Ok((parse(&src, &file)?, src))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        let p = Policy::default();
+        assert!(p.require_minority_member);
+        assert_eq!(p.required_categories, vec!["diversity-attitude"]);
+    }
+
+    #[test]
+    fn bad_value_is_located() {
+        let src = DEFAULT_YAML.replace("range: 0.5", "range: 3");
+        let e = parse(&src, "p.yaml").unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:"), "{e}");
+        assert!(e.contains("range: must be a fraction"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let src = DEFAULT_YAML.replace("min_panel_size: 3", "min_panel_size: three");
+        let e = parse(&src, "p.yaml").unwrap_err().to_string();
+        assert!(e.contains("p.yaml:"), "{e}");
+        assert!(e.contains("invalid type"), "{e}");
+    }
+}
