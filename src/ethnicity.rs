@@ -180,7 +180,7 @@ pub fn parse(input: &str) -> Result<Category, String> {
     }
     for r in rows() {
         let key = normalise(&r.input);
-        if r.standard == "nhs" && key == n {
+        if r.standard == "nhs" && (key == n || normalise(&r.cat.category) == n) {
             return Ok(r.cat.clone());
         }
         if r.standard == "ons" && (key == n || normalise(&r.cat.category) == n) {

@@ -13,6 +13,7 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod stats;
 pub mod store;
 
 /// A usage error: the command line was incomplete or inconsistent (exit code 2).

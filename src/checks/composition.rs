@@ -212,7 +212,8 @@ mod tests {
             member("A", Some("H"), Some("2023-11-25")),
             member("B", None, None),
         ];
-        let g = gaps(&check(&panel2, &p, "2026-11-26"));
+        let f = check(&panel2, &p, "2026-11-26");
+        let g = gaps(&f);
         assert_eq!(g.len(), 2, "{g:?}");
         assert!(g.iter().any(|m| m.contains("has 2 members")));
     }

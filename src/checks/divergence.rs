@@ -187,7 +187,7 @@ mod tests {
             Cell {
                 candidate: "C-1",
                 question: "q2",
-                scores: vec![("a", 5), ("b", 4), ("c", 2)],
+                scores: vec![("a", 4), ("b", 4), ("c", 2)],
             },
         ];
         let f = check(&cells, 4.0, &t());

@@ -4,7 +4,10 @@
 
 pub mod composition;
 pub mod coverage;
+pub mod decision;
 pub mod divergence;
+pub mod language;
+pub mod moderation;
 
 use serde::Serialize;
 

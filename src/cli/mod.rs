@@ -1,5 +1,7 @@
 //! Command-line definitions (clap). No logic here.
 
+pub mod stats;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -123,11 +125,49 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Record agreed scores after reveal, with a reason wherever they differ from the independent median
+    Moderate {
+        vacancy: String,
+        candidate: String,
+        /// Question id, to record one agreed score without prompting
+        #[arg(long, requires = "score")]
+        question: Option<String>,
+        #[arg(long, requires = "question", allow_negative_numbers = true)]
+        score: Option<i64>,
+        /// Why the panel agreed this score: the evidence, not the majority
+        #[arg(long, requires = "question")]
+        reason: Option<String>,
+    },
+    /// Record the decision; checks run first and ask for a rationale where one is needed
+    Decide {
+        vacancy: String,
+        /// Candidate ref to appoint
+        #[arg(long)]
+        appoint: String,
+        /// Reserve candidates, in order
+        #[arg(long = "reserve", value_name = "REF")]
+        reserves: Vec<String>,
+        /// Why this candidate: the criteria and the evidence
+        #[arg(long)]
+        rationale: String,
+        /// Record the decision although divergent scores have no moderation entry, and say why
+        #[arg(long, value_name = "TEXT")]
+        unresolved_reason: Option<String>,
+    },
+    /// Run every check on a vacancy; exits 3 when any finds a gap
+    Check {
+        vacancy: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Import data from CSV files
     #[command(subcommand)]
     Import(ImportCmd),
     /// List accepted ethnicity categories (NHS codes and ONS 2021 labels) and their groups
     Ethnicity(FormatArg),
+    /// Statistics for analysts on CSV from any system: reliability, concordance, adverse impact, exact tests
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
     /// Write the decision report for a vacancy
     Report {
         vacancy: String,
@@ -201,6 +241,12 @@ pub enum PanelCmd {
     Add(PanelAdd),
     /// List a vacancy's panel
     List {
+        vacancy: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Check the panel's composition (size, ethnic-minority member, training, conflicts); exits 3 on a gap
+    Check {
         vacancy: String,
         #[command(flatten)]
         format: FormatArg,

@@ -7,8 +7,10 @@ mod demo;
 mod import;
 mod panel;
 mod report;
+mod review;
 mod scoring;
 mod setup;
+pub mod stats;
 mod vacancy;
 
 use crate::cli::{Cli, Command};
@@ -94,6 +96,29 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             format,
         } => scoring::reveal(&mut ctx, &vacancy, &candidate, format.format),
         Command::Import(c) => import::run(&mut ctx, c),
+        Command::Stats(c) => stats::run(&c, &mut ctx.out),
+        Command::Moderate {
+            vacancy,
+            candidate,
+            question,
+            score,
+            reason,
+        } => review::moderate(&mut ctx, &vacancy, &candidate, question, score, reason),
+        Command::Decide {
+            vacancy,
+            appoint,
+            reserves,
+            rationale,
+            unresolved_reason,
+        } => review::decide(
+            &mut ctx,
+            &vacancy,
+            &appoint,
+            &reserves,
+            &rationale,
+            unresolved_reason.as_deref(),
+        ),
+        Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
         Command::Report {
             vacancy,
             format,

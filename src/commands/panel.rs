@@ -56,6 +56,9 @@ pub fn run(ctx: &mut Ctx, cmd: PanelCmd) -> Result<()> {
                 table(&["name", "role", "trained", "ethnicity", "conflicts"], &t)
             })
         }
+        PanelCmd::Check { vacancy, format } => {
+            super::review::panel_check(ctx, &vacancy, format.format)
+        }
         PanelCmd::Conflict {
             vacancy,
             panellist,

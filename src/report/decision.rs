@@ -2,7 +2,10 @@
 //! read and sign off one vacancy. Sealed scores stay sealed: a candidate's scores appear only once every
 //! panellist's sheet for them is submitted.
 
-use crate::checks::{composition, coverage, divergence, Finding, Severity};
+use crate::checks::{
+    composition, coverage, decision as decision_check, divergence, language, moderation, Finding,
+    Severity,
+};
 use crate::model::{Decision, Moderation};
 use crate::store::Store;
 use anyhow::Result;
@@ -28,7 +31,12 @@ pub struct DecisionReport {
     pub ranking: Vec<RankRow>,
     pub divergence: Vec<Finding>,
     pub moderations: Vec<Moderation>,
+    /// Agreed scores that differ from the independent ones, overruled dissent, anchoring.
+    pub moderation: Vec<Finding>,
     pub decision: Option<Decision>,
+    pub decision_findings: Vec<Finding>,
+    /// Phrases in rationales, reasons and evidence notes that warrant reflection.
+    pub language: Vec<Finding>,
     pub summary: Summary,
     pub integrity: Integrity,
     pub small_numbers_note: &'static str,
@@ -83,6 +91,7 @@ pub struct CandidateSection {
     /// Every panellist has submitted: scores may be shown.
     pub revealed: bool,
     pub sheets_submitted: usize,
+    pub panel_size: usize,
     pub rows: Vec<ScoreRow>,
     /// Weighted mean per question: the agreed score where moderated, else the mean of independent scores.
     pub weighted_mean: Option<f64>,
@@ -125,6 +134,24 @@ pub struct Integrity {
     pub verified: bool,
     pub events: i64,
     pub detail: String,
+}
+
+impl DecisionReport {
+    /// Every finding, in check order.
+    pub fn findings(&self) -> Vec<Finding> {
+        [
+            &self.composition,
+            &self.coverage,
+            &self.divergence,
+            &self.moderation,
+            &self.decision_findings,
+            &self.language,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
 }
 
 pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
@@ -209,6 +236,7 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
             reference: c.reference,
             revealed,
             sheets_submitted: submitted,
+            panel_size: names.len(),
             rows,
             weighted_mean: weighted,
             rank: None,
@@ -258,10 +286,62 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         });
     }
 
+    let moderation_findings = moderation::check(
+        &moderation::Input::from_records(&panel, &sheets, &moderations),
+        width,
+        &policy.divergence,
+    );
+    let ranked: Vec<(String, f64)> = ranking
+        .iter()
+        .map(|r| (r.reference.clone(), r.weighted_mean))
+        .collect();
+    let decision_findings = match &decision {
+        Some(d) => decision_check::check(
+            &ranked,
+            &d.appointed,
+            Some(&d.rationale),
+            width,
+            policy.close_margin,
+        ),
+        None => vec![],
+    };
+    // Only text from revealed sheets is scanned: a sealed sheet's notes stay sealed.
+    let mut sources: Vec<(String, String)> = Vec::new();
+    if let Some(d) = &decision {
+        sources.push(("decision rationale".into(), d.rationale.clone()));
+        if let Some(u) = &d.unresolved_reason {
+            sources.push(("reason for unresolved divergence".into(), u.clone()));
+        }
+    }
+    for m in &moderations {
+        if let Some(r) = &m.reason {
+            sources.push((
+                format!("moderation reason for {} · {}", m.candidate, m.question),
+                r.clone(),
+            ));
+        }
+    }
+    for c in candidates.iter().filter(|c| c.revealed) {
+        for s in sheets.iter().filter(|s| s.candidate == c.reference) {
+            for a in &s.answers {
+                sources.push((
+                    format!(
+                        "evidence note by {} on {} · {}",
+                        s.panellist, s.candidate, a.question
+                    ),
+                    a.evidence.clone(),
+                ));
+            }
+        }
+    }
+    let language_findings = language::check(&sources);
     let all: Vec<&Finding> = composition
         .iter()
         .chain(&coverage)
         .chain(&divergence)
+        .chain(&moderation_findings)
+        .chain(&decision_findings)
+        .chain(&language_findings)
         .collect();
     let summary = Summary {
         gaps: all.iter().filter(|f| f.severity == Severity::Gap).count(),
@@ -340,7 +420,10 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         ranking,
         divergence,
         moderations,
+        moderation: moderation_findings,
         decision,
+        decision_findings,
+        language: language_findings,
         summary,
         integrity,
         small_numbers_note: SMALL_NUMBERS,

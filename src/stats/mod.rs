@@ -1,0 +1,165 @@
+//! Statistics for panel scoring and selection audits.
+//!
+//! Everything here is a pure function over plain numbers: no I/O, no printing, no domain types.
+//! Results are plain structs that serialise with serde so commands can render them as text or JSON.
+//!
+//! # Conventions
+//!
+//! * **Errors, not NaN.** Degenerate inputs (one rater, one target, zero variance, empty groups,
+//!   `n = 0`, a division by zero) return [`StatsError::NotComputable`] with a reason a person can
+//!   act on. Inputs that are simply wrong (non-finite scores, a ragged matrix, more selected than
+//!   applied, duplicate keys) return [`StatsError::InvalidInput`]. No function panics on user data,
+//!   and no returned number is NaN.
+//! * **Confidence intervals** are 95% throughout.
+//! * **p-values.** Tests of a difference or association (t-tests, Fisher's exact, z, chi-square on a
+//!   2×2 table, Cochran–Mantel–Haenszel) are two-sided. Tests whose statistic is one-tailed by
+//!   construction use the upper tail: the ICC F tests (H0: ICC = 0), Kendall's W chi-square.
+//!   Fisher's exact test also reports both one-sided p-values.
+//! * **ICC** ([`reliability::icc`]): the six Shrout & Fleiss (1979) forms with the labels R's
+//!   `psych::ICC` uses, computed from the two-way ANOVA mean squares exactly as `psych::ICC` does
+//!   (with `lmer = FALSE`), including its F-based confidence bounds and, for ICC2/ICC2k, the
+//!   Satterthwaite-style degrees of freedom:
+//!
+//!   | label | Shrout & Fleiss | McGraw & Wong (1996) |
+//!   |-------|-----------------|----------------------|
+//!   | ICC1  | ICC(1,1) | one-way random, single rater |
+//!   | ICC2  | ICC(2,1) | two-way random, absolute agreement, single rater |
+//!   | ICC3  | ICC(3,1) | two-way mixed, consistency, single rater |
+//!   | ICC1k | ICC(1,k) | one-way random, average of k raters |
+//!   | ICC2k | ICC(2,k) | two-way random, absolute agreement, average of k raters |
+//!   | ICC3k | ICC(3,k) | two-way mixed, consistency, average of k raters |
+//!
+//!   For panels the usual choice is ICC2 (are scores interchangeable between panellists?) and
+//!   ICC2k (reliability of the panel's mean score).
+//! * **Missing data.** The ICC and Kendall's W need a complete targets × raters matrix; the
+//!   long-format entry point [`reliability::icc_long`] drops (and lists) targets that lack any
+//!   rater's score (listwise deletion, as `psych::ICC` and `irr::kendall` do). Krippendorff's alpha
+//!   uses every pairable value: units with fewer than two values are ignored.
+//! * **Rater effects** ([`raters`]): deviations from the mean of the *other* raters on the same
+//!   (target, item) cell; one-sample t-test for leniency/severity, Welch's t-test for rater ×
+//!   candidate-group effects. Below a caller-supplied minimum count no interval or test is given.
+//! * **Proportions** ([`proportions`]): Wilson score intervals without continuity correction;
+//!   four-fifths rule decided in exact integer arithmetic (exactly 0.80 is *not* adverse); odds ratio
+//!   intervals by Woolf's log method with the Haldane +0.5 correction only when a cell is zero;
+//!   relative likelihoods (WRES) with Katz log intervals.
+//! * **Impact ratios**: the reference is the highest-rate group, compared as exact fractions; on a
+//!   tie the first group in input order. A group with no applicants is reported with a note and
+//!   empty statistics rather than failing the whole table.
+//! * **Infinite values** (an odds ratio with a zero denominator) serialise as JSON `null`.
+//! * **Suppression** ([`suppression`]): small non-zero counts are hidden with complementary
+//!   suppression so they cannot be recovered from row or column totals; zeros are shown.
+
+pub mod proportions;
+pub mod raters;
+pub mod reliability;
+pub mod suppression;
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
+
+/// Why a statistic could not be produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatsError {
+    /// The input is valid but degenerate, so the statistic is undefined (for example one rater,
+    /// no variation, an empty group).
+    #[error("not computable: {0}")]
+    NotComputable(String),
+    /// The input breaks the function's contract (non-finite score, ragged matrix, duplicate key,
+    /// more selected than applied).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+pub(crate) fn not_computable<T>(reason: impl Into<String>) -> Result<T, StatsError> {
+    Err(StatsError::NotComputable(reason.into()))
+}
+
+pub(crate) fn invalid<T>(reason: impl Into<String>) -> Result<T, StatsError> {
+    Err(StatsError::InvalidInput(reason.into()))
+}
+
+/// Two-sided 95% normal quantile, qnorm(0.975).
+pub(crate) const Z_975: f64 = 1.959_963_984_540_054;
+
+/// Fails with `NotComputable` when any of `values` is NaN or infinite; the guard that keeps
+/// NaN out of results after the specific degenerate cases have been checked.
+pub(crate) fn ensure_finite(what: &str, values: &[f64]) -> Result<(), StatsError> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        not_computable(format!("{what} is undefined for these data"))
+    }
+}
+
+fn dist_err<E: std::fmt::Display>(e: E) -> StatsError {
+    StatsError::NotComputable(format!("distribution parameters out of range: {e}"))
+}
+
+/// Upper tail P(F > f).
+pub(crate) fn f_sf(f: f64, df1: f64, df2: f64) -> Result<f64, StatsError> {
+    let d = FisherSnedecor::new(df1, df2).map_err(dist_err)?;
+    Ok(d.sf(f).clamp(0.0, 1.0))
+}
+
+/// Quantile of the F distribution.
+pub(crate) fn f_quantile(p: f64, df1: f64, df2: f64) -> Result<f64, StatsError> {
+    let d = FisherSnedecor::new(df1, df2).map_err(dist_err)?;
+    Ok(d.inverse_cdf(p))
+}
+
+/// Upper tail P(X² > x).
+pub(crate) fn chi2_sf(x: f64, df: f64) -> Result<f64, StatsError> {
+    let d = ChiSquared::new(df).map_err(dist_err)?;
+    Ok(d.sf(x).clamp(0.0, 1.0))
+}
+
+/// Two-sided p-value of a t statistic.
+pub(crate) fn t_two_sided(t: f64, df: f64) -> Result<f64, StatsError> {
+    let d = StudentsT::new(0.0, 1.0, df).map_err(dist_err)?;
+    Ok((2.0 * d.sf(t.abs())).clamp(0.0, 1.0))
+}
+
+/// qt(0.975, df).
+pub(crate) fn t_975(df: f64) -> Result<f64, StatsError> {
+    let d = StudentsT::new(0.0, 1.0, df).map_err(dist_err)?;
+    Ok(d.inverse_cdf(0.975))
+}
+
+/// Two-sided p-value of a standard normal statistic.
+pub(crate) fn z_two_sided(z: f64) -> f64 {
+    let d = Normal::standard();
+    (2.0 * d.sf(z.abs())).clamp(0.0, 1.0)
+}
+
+/// Serialises a float, writing non-finite values as JSON `null` (explicitly, rather than relying
+/// on the serializer's behaviour).
+pub(crate) fn serialize_finite_or_null<S: serde::Serializer>(
+    v: &f64,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else {
+        s.serialize_none()
+    }
+}
+
+pub(crate) fn serialize_opt_finite_or_null<S: serde::Serializer>(
+    v: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.is_finite() => s.serialize_f64(*x),
+        _ => s.serialize_none(),
+    }
+}
+
+/// Arithmetic mean and sample standard deviation (n − 1). `None` for the sd when n < 2.
+pub(crate) fn mean_sd(xs: &[f64]) -> (f64, Option<f64>) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (mean, None);
+    }
+    let ss: f64 = xs.iter().map(|x| (x - mean).powi(2)).sum();
+    (mean, Some((ss / (n - 1.0)).sqrt()))
+}

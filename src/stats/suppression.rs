@@ -1,0 +1,135 @@
+//! Small-number suppression for published tables.
+//!
+//! Rules, applied by [`suppress`]:
+//!
+//! 1. **Primary suppression**: a cell with `0 < count < threshold` is suppressed. Zeros are shown
+//!    (a zero discloses nothing about an individual, and hiding zeros would make small counts
+//!    easier to spot by elimination).
+//! 2. **Complementary suppression**, repeated until nothing changes: in any row or column of two
+//!    or more cells that has exactly one suppressed cell, the hidden value could be recovered as
+//!    the line total minus the shown cells, so one more cell in that line is suppressed — the
+//!    smallest shown non-zero cell (first in reading order on ties); if the line has no shown
+//!    non-zero cell, its first shown zero. Every pass suppresses at least one new cell, so this
+//!    ends.
+//!
+//! Invariant afterwards: no row or column with at least two cells contains exactly one suppressed
+//! cell. A table with a single row or column cannot be protected this way (each cell is its own
+//! line total), so callers must not publish those totals.
+//!
+//! In JSON a shown cell is its number and a suppressed cell is the string `"suppressed"`.
+
+use serde::{Serialize, Serializer};
+
+/// One cell of a table after suppression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Shown(u64),
+    Suppressed,
+}
+
+impl Cell {
+    pub fn is_suppressed(&self) -> bool {
+        matches!(self, Cell::Suppressed)
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Shown(n) => s.serialize_u64(*n),
+            Cell::Suppressed => s.serialize_str("suppressed"),
+        }
+    }
+}
+
+/// Primary rule: is this count too small to show? Zero is shown.
+pub fn is_suppressed(count: u64, threshold: u64) -> bool {
+    count > 0 && count < threshold
+}
+
+/// Applies primary and complementary suppression to a table (rows may differ in length; a
+/// column then consists of the rows that reach it).
+pub fn suppress(table: &[Vec<u64>], threshold: u64) -> Vec<Vec<Cell>> {
+    let mut out: Vec<Vec<Cell>> = table
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|&c| {
+                    if is_suppressed(c, threshold) {
+                        Cell::Suppressed
+                    } else {
+                        Cell::Shown(c)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let n_cols = table.iter().map(Vec::len).max().unwrap_or(0);
+    loop {
+        let mut changed = false;
+        for (i, row) in table.iter().enumerate() {
+            let line: Vec<(usize, usize)> = (0..row.len()).map(|j| (i, j)).collect();
+            changed |= protect_line(&mut out, &line);
+        }
+        for j in 0..n_cols {
+            let line: Vec<(usize, usize)> = (0..table.len())
+                .filter(|&i| j < table[i].len())
+                .map(|i| (i, j))
+                .collect();
+            changed |= protect_line(&mut out, &line);
+        }
+        if !changed {
+            return out;
+        }
+    }
+}
+
+/// If `line` has exactly one suppressed cell, suppresses a complement; returns whether it did.
+fn protect_line(out: &mut [Vec<Cell>], line: &[(usize, usize)]) -> bool {
+    if line.len() < 2 {
+        return false;
+    }
+    let hidden = line
+        .iter()
+        .filter(|&&(i, j)| out[i][j].is_suppressed())
+        .count();
+    if hidden != 1 {
+        return false;
+    }
+    let shown = line.iter().filter_map(|&(i, j)| match out[i][j] {
+        Cell::Shown(v) => Some((v, i, j)),
+        Cell::Suppressed => None,
+    });
+    // Smallest non-zero first; zeros only when nothing else is left. min_by_key keeps the first.
+    let pick = shown
+        .clone()
+        .filter(|(v, _, _)| *v > 0)
+        .min_by_key(|(v, _, _)| *v)
+        .or_else(|| shown.clone().next());
+    match pick {
+        Some((_, i, j)) => {
+            out[i][j] = Cell::Suppressed;
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_is_shown_and_small_is_hidden() {
+        assert!(!is_suppressed(0, 5));
+        assert!(is_suppressed(1, 5));
+        assert!(is_suppressed(4, 5));
+        assert!(!is_suppressed(5, 5));
+    }
+
+    #[test]
+    fn serialises_suppressed_as_string() {
+        let j = serde_json::to_string(&vec![Cell::Shown(7), Cell::Suppressed]).unwrap();
+        assert_eq!(j, r#"[7,"suppressed"]"#);
+    }
+}

@@ -1,0 +1,81 @@
+//! Small-number suppression.
+
+use fairpanel::stats::suppression::{is_suppressed, suppress, Cell};
+use proptest::prelude::*;
+
+fn suppressed_in_row(t: &[Vec<Cell>], i: usize) -> usize {
+    t[i].iter().filter(|c| c.is_suppressed()).count()
+}
+
+fn suppressed_in_col(t: &[Vec<Cell>], j: usize) -> usize {
+    t.iter().filter(|r| r[j].is_suppressed()).count()
+}
+
+#[test]
+fn small_cell_is_hidden_with_complements_in_its_row_and_column() {
+    // Rows: groups; columns: stages. The 3 is below the threshold of 5.
+    let table = vec![vec![20, 3, 12], vec![30, 25, 9], vec![40, 18, 22]];
+    let out = suppress(&table, 5);
+    assert_eq!(out[0][1], Cell::Suppressed);
+    // Its row loses the smaller other cell (12) and its column the smaller other cell (18), so
+    // neither total reveals the 3.
+    assert_eq!(out[0][2], Cell::Suppressed);
+    assert_eq!(out[2][1], Cell::Suppressed);
+    for i in 0..3 {
+        assert_ne!(suppressed_in_row(&out, i), 1, "row {i}: {out:?}");
+        assert_ne!(suppressed_in_col(&out, i), 1, "col {i}: {out:?}");
+    }
+    assert_eq!(out[1][0], Cell::Shown(30));
+}
+
+#[test]
+fn zeros_are_shown_but_used_as_complement_of_last_resort() {
+    let out = suppress(&[vec![0, 2], vec![7, 9]], 5);
+    // Row 0 has only a zero besides the 2: the zero is hidden too, else the row total gives it away.
+    assert_eq!(out[0], vec![Cell::Suppressed, Cell::Suppressed]);
+    assert_eq!(out[1], vec![Cell::Suppressed, Cell::Suppressed]);
+    let out = suppress(&[vec![0, 10], vec![7, 9]], 5);
+    assert_eq!(
+        out,
+        vec![
+            vec![Cell::Shown(0), Cell::Shown(10)],
+            vec![Cell::Shown(7), Cell::Shown(9)]
+        ]
+    );
+    assert!(!is_suppressed(0, 5));
+}
+
+proptest! {
+    /// After suppression no row or column of two or more cells has exactly one hidden cell, so
+    /// no hidden value equals a line total minus shown cells; every primary cell is hidden; and
+    /// shown cells keep their values.
+    #[test]
+    fn no_line_has_a_single_suppressed_cell(
+        table in (1usize..6, 1usize..6).prop_flat_map(|(r, c)| {
+            prop::collection::vec(prop::collection::vec(0u64..30, c), r)
+        }),
+        threshold in 1u64..10,
+    ) {
+        let out = suppress(&table, threshold);
+        let (rows, cols) = (table.len(), table[0].len());
+        for i in 0..rows {
+            if cols >= 2 {
+                prop_assert_ne!(suppressed_in_row(&out, i), 1);
+            }
+            for j in 0..cols {
+                match out[i][j] {
+                    Cell::Shown(v) => {
+                        prop_assert_eq!(v, table[i][j]);
+                        prop_assert!(!is_suppressed(v, threshold));
+                    }
+                    Cell::Suppressed => {}
+                }
+            }
+        }
+        for j in 0..cols {
+            if rows >= 2 {
+                prop_assert_ne!(suppressed_in_col(&out, j), 1);
+            }
+        }
+    }
+}
