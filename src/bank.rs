@@ -334,7 +334,7 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
         }
         let missing: Vec<String> = scale
             .points()
-            .filter(|p| !q.anchors.get(p).is_some_and(|a| !a.trim().is_empty()))
+            .filter(|p| q.anchors.get(p).is_none_or(|a| a.trim().is_empty()))
             .map(|p| p.to_string())
             .collect();
         if !missing.is_empty() {

@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn not_the_highest_needs_a_rationale() {
-        let ranking = r(&[("C-103", 4.29), ("C-104", 3.14), ("C-101", 3.7)]);
+        let ranking = r(&[("C-103", 4.29), ("C-104", 3.15), ("C-101", 3.7)]);
         let f = check(&ranking, "C-101", None, W, M);
         assert_eq!(kinds(&f), [("not_highest", Severity::Gap)]);
         assert!(f[0].message.contains(

@@ -12,7 +12,7 @@ use crate::cli::ReportFormat;
 use crate::interview::check_answer;
 use crate::model::Role;
 use crate::policy::{self, Policy};
-use crate::store::{NewVacancy, Store};
+use crate::store::{NewVacancy, SheetRef, Store};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -172,7 +172,19 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
                 let score = SCORES[ci][qi][pi];
                 let ev = evidence(&bank, ci, qi, pi, score);
                 check_answer(&bank, &questions, q, score, &ev)?;
-                store.write(|tx| tx.record_answer(VACANCY, c, p, q, score, &ev, None))?;
+                store.write(|tx| {
+                    tx.record_answer(
+                        &SheetRef {
+                            vacancy: VACANCY,
+                            candidate: c,
+                            panellist: p,
+                        },
+                        q,
+                        score,
+                        &ev,
+                        None,
+                    )
+                })?;
             }
             store.write(|tx| tx.submit_sheet(VACANCY, c, p, &questions))?;
         }

@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::cli::{Format, ImportCmd};
 use crate::interview::check_answer;
 use crate::output::emit;
-use crate::store::Store;
+use crate::store::{SheetRef, Store};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -173,7 +173,12 @@ fn scores(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
     store.write(|tx| {
         for (key, answers) in &plan {
             for (q, score, evidence) in answers {
-                tx.record_answer(&key.0, &key.1, &key.2, q, *score, evidence, None)?;
+                let sheet = SheetRef {
+                    vacancy: &key.0,
+                    candidate: &key.1,
+                    panellist: &key.2,
+                };
+                tx.record_answer(&sheet, q, *score, evidence, None)?;
             }
             let questions: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
             tx.submit_sheet(&key.0, &key.1, &key.2, &questions)?;

@@ -5,6 +5,7 @@ use crate::cli::{Format, ScoreArgs};
 use crate::interview::{self, check_answer};
 use crate::output::emit;
 use crate::report::text;
+use crate::store::SheetRef;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::io::Write;
@@ -83,9 +84,11 @@ pub fn score(ctx: &mut Ctx, a: ScoreArgs) -> Result<()> {
         }
         store.write(|tx| {
             tx.record_answer(
-                &a.vacancy,
-                &a.candidate,
-                &panellist,
+                &SheetRef {
+                    vacancy: &a.vacancy,
+                    candidate: &a.candidate,
+                    panellist: &panellist,
+                },
                 &q,
                 score,
                 evidence.trim(),

@@ -5,7 +5,7 @@
 //! as soon as it is given, so a crash loses at most the answer being typed.
 
 use super::{check_answer, question_guide, Prompter};
-use crate::store::Store;
+use crate::store::{SheetRef, Store};
 use anyhow::{bail, Result};
 use serde::Serialize;
 
@@ -91,9 +91,11 @@ pub fn run(
         check_answer(&bank, &v.questions, qid, score, &evidence)?;
         store.write(|tx| {
             tx.record_answer(
-                vacancy,
-                reference,
-                panellist,
+                &SheetRef {
+                    vacancy,
+                    candidate: reference,
+                    panellist,
+                },
                 qid,
                 score,
                 evidence.trim(),

@@ -154,6 +154,9 @@ impl DecisionReport {
     }
 }
 
+/// (candidate, question, [(panellist, score)]) for the divergence check.
+type OwnedCell = (String, String, Vec<(String, i64)>);
+
 pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
     let v = store.vacancy(vacancy)?;
     let bank = store.vacancy_bank(vacancy)?;
@@ -168,7 +171,7 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
     let composition = composition::check(&panel, &policy, &crate::model::today());
     let coverage = coverage::check(&bank, &v.questions, &policy);
     let mut candidates = Vec::new();
-    let mut cells_owned: Vec<(String, String, Vec<(String, i64)>)> = Vec::new();
+    let mut cells_owned: Vec<OwnedCell> = Vec::new();
     for c in store.candidates(vacancy)? {
         let mine: Vec<_> = sheets
             .iter()

@@ -83,6 +83,7 @@ impl Tx<'_> {
     }
 
     /// Append the event for a just-inserted checked record, embedding the record as stored.
+    #[allow(clippy::too_many_arguments)] // each argument is a distinct part of the record's identity
     pub fn record_event(
         &self,
         expected_seq: i64,

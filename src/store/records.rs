@@ -23,6 +23,14 @@ pub struct NewVacancy<'a> {
     pub policy_yaml: &'a str,
 }
 
+/// One panellist's sheet for one candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct SheetRef<'a> {
+    pub vacancy: &'a str,
+    pub candidate: &'a str,
+    pub panellist: &'a str,
+}
+
 /// Monitoring record for one candidate (special-category data: aggregates only).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Monitoring {
@@ -488,14 +496,17 @@ impl Tx<'_> {
     /// the store refuses a plain answer on a sealed sheet.
     pub fn record_answer(
         &self,
-        vacancy: &str,
-        reference: &str,
-        panellist: &str,
+        sheet: &SheetRef<'_>,
         question: &str,
         score: i64,
         evidence: &str,
         correction_reason: Option<&str>,
     ) -> Result<()> {
+        let SheetRef {
+            vacancy,
+            candidate: reference,
+            panellist,
+        } = *sheet;
         let c = candidate_id(self, vacancy, reference)?;
         let p = panellist_id(self, vacancy, panellist)?;
         let sheet = match id_of(

@@ -1,0 +1,241 @@
+//! Tampering, foreign and newer files, bad banks and bad CSV: clear errors, nothing written.
+
+mod common;
+use common::{file_bytes, Env};
+
+fn sql(e: &Env, sql: &str) {
+    let c = rusqlite_conn(e);
+    c.execute_batch(sql).unwrap();
+}
+
+fn rusqlite_conn(e: &Env) -> rusqlite::Connection {
+    rusqlite::Connection::open(&e.db).unwrap()
+}
+
+#[test]
+fn a_tampered_event_row_is_caught_by_verify() {
+    let e = Env::new();
+    e.setup();
+    e.ok(&["verify"]);
+    sql(
+        &e,
+        "DROP TRIGGER events_append_only_u; UPDATE events SET actor = 'someone else' WHERE seq = 3;",
+    );
+    let out = e.cmd().args(["verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("events row 3"), "{s}");
+    assert!(s.contains("edited after it was written"), "{s}");
+}
+
+#[test]
+fn an_edited_score_is_caught_even_with_the_chain_intact() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
+    sql(
+        &e,
+        "DROP TRIGGER answers_append_only_u; UPDATE answers SET score = 1 WHERE id = 2;",
+    );
+    let j: serde_json::Value = serde_json::from_slice(
+        &e.cmd()
+            .args(["verify", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["problem"]["table"], "answers");
+    assert_eq!(j["problem"]["row"], 2);
+    // The decision report states it too.
+    assert!(e
+        .ok(&["report", "V1"])
+        .contains("VERIFICATION FAILED at answers row 2"));
+}
+
+#[test]
+fn a_deleted_event_is_caught() {
+    let e = Env::new();
+    e.setup();
+    sql(
+        &e,
+        "DROP TRIGGER events_append_only_d; DELETE FROM events WHERE seq = 2;",
+    );
+    let s = String::from_utf8(e.cmd().arg("verify").output().unwrap().stdout).unwrap();
+    assert!(s.contains("a row is missing"), "{s}");
+}
+
+#[test]
+fn the_database_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    e.ok(&["init"]);
+    assert_eq!(
+        std::fs::metadata(&e.db).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn foreign_newer_and_truncated_files_are_refused_untouched() {
+    let e = Env::new();
+    {
+        let c = rusqlite_conn(&e);
+        c.execute_batch("CREATE TABLE patients(id); INSERT INTO patients VALUES (1);")
+            .unwrap();
+    }
+    let before = file_bytes(&e.db);
+    let err = e.fails(&["vacancy", "list"], 1);
+    assert!(err.contains("not a fairpanel database"), "{err}");
+    assert_eq!(file_bytes(&e.db), before);
+
+    let e = Env::new();
+    e.ok(&["init"]);
+    sql(&e, "PRAGMA user_version = 99;");
+    let before = file_bytes(&e.db);
+    let err = e.fails(&["vacancy", "list"], 1);
+    assert!(err.contains("newer fairpanel (schema version 99"), "{err}");
+    assert_eq!(file_bytes(&e.db), before);
+
+    let e = Env::new();
+    e.setup();
+    // Make sure everything is in the main file, then cut it short.
+    sql(&e, "PRAGMA wal_checkpoint(TRUNCATE);");
+    let full = file_bytes(&e.db);
+    std::fs::write(&e.db, &full[..full.len() / 2]).unwrap();
+    let cut = file_bytes(&e.db);
+    let err = e.fails(&["vacancy", "list"], 1);
+    assert!(
+        err.contains("damaged") || err.contains("malformed"),
+        "{err}"
+    );
+    assert_eq!(file_bytes(&e.db), cut);
+}
+
+#[test]
+fn bad_banks_name_file_line_and_column_and_write_nothing() {
+    let e = Env::new();
+    let bad = e.write(
+        "bad.yaml",
+        "id: b\ntitle: B\nversion: 1\nscale: { min: 1, max: 3 }\nquestions:\n  - id: q1\n    category: values\n    text: Why?\n    anchors: { 1: a, 3: c }\n",
+    );
+    let err = e.fails(&["bank", "validate", bad.to_str().unwrap()], 1);
+    assert!(
+        err.contains("bad.yaml:9:5: question \"q1\": no anchor for scale point 2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs at least one `diversity-attitude` question"),
+        "{err}"
+    );
+    let syntax = e.write("syntax.yaml", "id: b\ntitle: [oops\n");
+    let err = e.fails(&["bank", "validate", syntax.to_str().unwrap()], 1);
+    assert!(err.contains("syntax.yaml:"), "{err}");
+    let err = e.fails(
+        &[
+            "vacancy",
+            "create",
+            "--id",
+            "V",
+            "--title",
+            "T",
+            "--bank",
+            bad.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.contains("bad.yaml:9:5"), "{err}");
+    assert!(
+        !e.db.exists(),
+        "a refused vacancy must not even create the database"
+    );
+    let good = e.ok(&[
+        "bank",
+        "validate",
+        "question-banks/nhs-talking-therapies.yaml",
+    ]);
+    assert!(good.contains("ok (nhs-talking-therapies v1"), "{good}");
+}
+
+#[test]
+fn bad_score_csv_rows_are_named_and_nothing_is_imported() {
+    let e = Env::new();
+    e.setup();
+    let csv = e.write(
+        "scores.csv",
+        "vacancy,candidate,panellist,question,score,evidence\n\
+         V1,C-1,Ann,caseload-prioritisation,4,clear plan\n\
+         V1,C-1,Ann,diversity-discomfort,7,named a bias\n\
+         V1,C-9,Ann,diversity-discomfort,3,x\n\
+         V1,C-1,Ann,caseload-prioritisation,4,again\n\
+         V1,C-1,Zed,caseload-prioritisation,4,x\n\
+         V1,C-1,Bola,caseload-prioritisation,four,x\n",
+    );
+    let err = e.fails(&["import", "scores", csv.to_str().unwrap()], 1);
+    for want in [
+        "row 3, column 'score': score 7 is outside the scale 1..5",
+        "row 4, column 'candidate': vacancy V1 has no candidate \"C-9\"",
+        "row 5, column 'question': duplicate",
+        "already on row 2",
+        "row 6, column 'panellist'",
+        "row 7, column 'score': \"four\" is not a whole number",
+        "nothing was imported",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in {err}");
+    }
+    assert_eq!(
+        e.json(&["log"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "score.answer")
+            .count(),
+        0
+    );
+
+    let ragged = e.write(
+        "ragged.csv",
+        "vacancy,candidate,panellist,question,score,evidence\nV1,C-1,Ann\n",
+    );
+    let err = e.fails(&["import", "scores", ragged.to_str().unwrap()], 1);
+    assert!(
+        err.contains("row 2: has 3 fields; the header has 6"),
+        "{err}"
+    );
+    let header = e.write(
+        "header.csv",
+        "vacancy,candidate,who,question,score,evidence\n",
+    );
+    let err = e.fails(&["import", "scores", header.to_str().unwrap()], 1);
+    assert!(err.contains("missing column 'panellist'"), "{err}");
+    let latin1 = e.path("latin1.csv");
+    std::fs::write(&latin1, b"vacancy,candidate,panellist,question,score,evidence\nV1,C-1,Ann,caseload-prioritisation,4,caf\xe9\n").unwrap();
+    let err = e.fails(&["import", "scores", latin1.to_str().unwrap()], 1);
+    assert!(err.contains("row 2: not UTF-8"), "{err}");
+}
+
+#[test]
+fn paper_sheets_import_whole_and_submitted() {
+    let e = Env::new();
+    e.setup();
+    let mut body = String::from("vacancy,candidate,panellist,question,score,evidence\n");
+    for p in ["Ann", "Bola", "Cy"] {
+        for (q, s) in [("caseload-prioritisation", 4), ("diversity-discomfort", 3)] {
+            body.push_str(&format!(
+                "V1,C-2,{p},{q},{s},\"=HYPERLINK(\"\"http://x\"\")\"\n"
+            ));
+        }
+    }
+    let csv = e.write("paper.csv", &body);
+    let out = e.ok(&["import", "scores", csv.to_str().unwrap()]);
+    assert!(
+        out.contains("Imported and submitted 3 score sheet(s) (6 answers)"),
+        "{out}"
+    );
+    let j = e.json(&["reveal", "V1", "C-2"]);
+    assert_eq!(j["totals"], serde_json::json!([7, 7, 7]));
+    // Importing again is refused: the sheets exist.
+    let err = e.fails(&["import", "scores", csv.to_str().unwrap()], 1);
+    assert!(err.contains("already has a submitted sheet"), "{err}");
+}
