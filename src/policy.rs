@@ -21,8 +21,8 @@ pub struct Policy {
     /// Question categories every interview plan must include.
     pub required_categories: Vec<String>,
     pub divergence: Divergence,
-    /// Candidates whose mean scores differ by less than this fraction of the scale's width are
-    /// "too close to separate" without a written reason.
+    /// Candidates whose mean scores differ by at most this fraction of the scale's width are
+    /// "too close to separate" without a written reason (a difference exactly at the margin counts).
     pub close_margin: f64,
     /// Counts below this are suppressed in reports (and the cells that would reveal them).
     pub suppression_threshold: u64,

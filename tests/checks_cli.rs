@@ -183,3 +183,67 @@ fn appointing_below_the_top_needs_a_rationale_and_language_is_prompted() {
     assert!(checks.contains(&"decision"), "{checks:?}");
     assert!(checks.contains(&"language"), "{checks:?}");
 }
+
+#[test]
+fn a_vacancy_keeps_its_own_policy_and_bad_policies_are_located() {
+    let e = Env::new();
+    let bad = e.write(
+        "bad-policy.yaml",
+        &fairpanel::policy::DEFAULT_YAML.replace("min_panel_size: 3", "min_panel_size: three"),
+    );
+    let err = e.fails(
+        &[
+            "vacancy",
+            "create",
+            "--id",
+            "V9",
+            "--title",
+            "T",
+            "--bank",
+            "nhs-talking-therapies",
+            "--policy",
+            bad.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.contains("bad-policy.yaml:5:17"), "{err}");
+    let strict = e.write(
+        "strict.yaml",
+        &fairpanel::policy::DEFAULT_YAML.replace("min_panel_size: 3", "min_panel_size: 4"),
+    );
+    e.ok(&[
+        "vacancy",
+        "create",
+        "--id",
+        "V9",
+        "--title",
+        "T",
+        "--bank",
+        "nhs-talking-therapies",
+        "--policy",
+        strict.to_str().unwrap(),
+    ]);
+    e.ok(&[
+        "panel",
+        "add",
+        "V9",
+        "--name",
+        "A",
+        "--ethnicity",
+        "H",
+        "--trained",
+        "2026-01-01",
+    ]);
+    e.ok(&["panel", "add", "V9", "--name", "B"]);
+    e.ok(&["panel", "add", "V9", "--name", "C"]);
+    let out = e.cmd().args(["panel", "check", "V9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("requires at least 4"));
+    // The report states the rules it applied.
+    let j = e.json(&["report", "V9"]);
+    assert!(j["policy"]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("strict.yaml"));
+    assert_eq!(j["policy"]["min_panel_size"], 4);
+}
