@@ -2,10 +2,11 @@
 
 use super::Ctx;
 use crate::cli::{Format, ImportCmd};
+use crate::csvin;
 use crate::interview::check_answer;
 use crate::output::emit;
 use crate::store::{SheetRef, Store};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -49,45 +50,34 @@ pub fn report_problems(file: &Path, problems: &[CsvProblem]) -> anyhow::Error {
     )
 }
 
-/// Read a CSV with required columns; returns (row number, column → value) per data row.
+/// Read a CSV with required columns; returns (row number, column → value) per data row. A file with
+/// a problem imports nothing, and the error says so.
 pub fn read_csv(
     file: &Path,
     required: &[&str],
     optional: &[&str],
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => bail!(
-            "{}: row 1: cannot read the header: {}",
-            file.display(),
-            csv_message(&e)
-        ),
-    };
-    let found: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
-    let missing: Vec<&&str> = required
+    let nothing = |e: anyhow::Error| anyhow::anyhow!("{e:#}\nnothing was imported");
+    let table = csvin::read(file).map_err(nothing)?;
+    let found: Vec<String> = table.headers.iter().map(|h| h.to_lowercase()).collect();
+    let expected = required
+        .iter()
+        .chain(optional)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",");
+    let missing: Vec<String> = required
         .iter()
         .filter(|r| !found.iter().any(|f| f == *r))
+        .map(|m| format!("'{m}'"))
         .collect();
     if !missing.is_empty() {
         bail!(
-            "{}: row 1: missing column{} {} (found: {}; expected: {})\nnothing was imported",
-            file.display(),
+            "{}: row 1: missing column{} {} (found: {}; expected: {expected})\nnothing was imported",
+            table.label,
             if missing.len() > 1 { "s" } else { "" },
-            missing
-                .iter()
-                .map(|m| format!("'{m}'"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            missing.join(", "),
             found.join(","),
-            required
-                .iter()
-                .chain(optional)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(",")
         );
     }
     if let Some(extra) = found
@@ -95,60 +85,25 @@ pub fn read_csv(
         .find(|f| !required.contains(&f.as_str()) && !optional.contains(&f.as_str()))
     {
         bail!(
-            "{}: row 1: unexpected column '{extra}' (expected: {})\nnothing was imported",
-            file.display(),
-            required
-                .iter()
-                .chain(optional)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(",")
+            "{}: row 1: unexpected column '{extra}' (expected: {expected})\nnothing was imported",
+            table.label
         );
     }
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for rec in rdr.records() {
-        match rec {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line());
-                rows.push((
-                    line,
-                    found
-                        .iter()
-                        .cloned()
-                        .zip(r.iter().map(|s| s.trim().to_string()))
-                        .collect(),
-                ));
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(CsvProblem {
-                    row: line,
-                    column: None,
-                    message: csv_message(&e),
-                });
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(report_problems(file, &problems));
-    }
-    Ok(rows)
-}
-
-fn csv_message(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { err, .. } => format!(
-            "not UTF-8 text (field {}); save the file as UTF-8 CSV",
-            err.field() + 1
-        ),
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("has {len} fields; the header has {expected_len}")
-        }
-        _ => e.to_string(),
-    }
+    let table = table.require_rows().map_err(nothing)?;
+    Ok(table
+        .rows
+        .into_iter()
+        .map(|(line, rec)| {
+            (
+                line,
+                found
+                    .iter()
+                    .cloned()
+                    .zip(rec.iter().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect())
 }
 
 #[derive(Serialize)]

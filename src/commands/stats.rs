@@ -7,16 +7,16 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Write;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::cli::stats::{
     AlphaArgs, AlphaLevel, FisherArgs, IccArgs, ImpactArgs, KendallArgs, ScoreColumns,
     StatsCommand, StatsFormat, WresArgs,
 };
+use crate::csvin::{self, CsvTable};
 use crate::stats::proportions::{fisher_exact, impact_ratios, wres_relative_likelihood};
 use crate::stats::reliability::{icc_long, kendall_w, krippendorff_alpha, long_to_wide, Level};
 
@@ -40,146 +40,6 @@ fn json<T: Serialize>(value: &T) -> Result<String> {
     Ok(s)
 }
 
-// ---------------------------------------------------------------------------------------------
-// CSV input
-
-/// A CSV file read whole: header and data rows with their line numbers.
-struct CsvTable {
-    label: String,
-    headers: Vec<String>,
-    rows: Vec<(u64, csv::StringRecord)>,
-}
-
-fn read_csv(path: &Path) -> Result<CsvTable> {
-    let is_stdin = path.as_os_str() == "-";
-    let label = if is_stdin {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let input: Box<dyn Read> = if is_stdin {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?)
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(&label, e))?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = if i == 0 {
-                h.trim_start_matches('\u{feff}')
-            } else {
-                h
-            };
-            h.trim().to_string()
-        })
-        .collect();
-    if headers.iter().all(String::is_empty) {
-        bail!("{label}: the file is empty; a header row naming the columns is needed");
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(&label, e))?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != headers.len() {
-            bail!(
-                "{label}: row {line} has {} field{} but the header has {} columns",
-                record.len(),
-                if record.len() == 1 { "" } else { "s" },
-                headers.len()
-            );
-        }
-        rows.push((line, record));
-    }
-    if rows.is_empty() {
-        bail!("{label}: no data rows after the header");
-    }
-    Ok(CsvTable {
-        label,
-        headers,
-        rows,
-    })
-}
-
-fn csv_error(label: &str, e: csv::Error) -> anyhow::Error {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
-            anyhow!(
-                "{label}: row {}: not valid UTF-8 text (save the file as UTF-8 CSV)",
-                pos.line()
-            )
-        }
-        csv::ErrorKind::Io(io) => anyhow!("{label}: cannot read: {io}"),
-        _ => anyhow!("{label}: {e}"),
-    }
-}
-
-impl CsvTable {
-    /// Index of the column called `name` (case-insensitive).
-    fn column(&self, name: &str) -> Result<usize> {
-        let matches: Vec<usize> = (0..self.headers.len())
-            .filter(|&i| self.headers[i].eq_ignore_ascii_case(name.trim()))
-            .collect();
-        match matches.as_slice() {
-            [i] => Ok(*i),
-            [] => bail!(
-                "{}: missing column '{name}' (columns found: {})",
-                self.label,
-                self.headers.join(", ")
-            ),
-            _ => bail!(
-                "{}: column '{name}' appears more than once in the header",
-                self.label
-            ),
-        }
-    }
-
-    fn text(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<String> {
-        let v = rec.get(col).unwrap_or("");
-        if v.is_empty() {
-            bail!(
-                "{}: row {line}, column '{}': empty value",
-                self.label,
-                self.headers[col]
-            );
-        }
-        Ok(v.to_string())
-    }
-
-    /// A number, or `None` for an empty cell. NaN and infinities are refused.
-    fn number(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<Option<f64>> {
-        let v = rec.get(col).unwrap_or("");
-        if v.is_empty() {
-            return Ok(None);
-        }
-        match v.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(Some(x)),
-            _ => bail!(
-                "{}: row {line}, column '{}': cannot read {v:?} as a number",
-                self.label,
-                self.headers[col]
-            ),
-        }
-    }
-
-    fn count(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<u64> {
-        let v = rec.get(col).unwrap_or("");
-        v.parse::<u64>().map_err(|_| {
-            anyhow!(
-                "{}: row {line}, column '{}': cannot read {v:?} as a whole number",
-                self.label,
-                self.headers[col]
-            )
-        })
-    }
-}
-
 /// Long-format scores: `(target, rater, score)` rows with empty scores left out, and the targets
 /// that had only empty scores.
 struct LongScores {
@@ -188,7 +48,7 @@ struct LongScores {
 }
 
 fn read_scores(cols: &ScoreColumns) -> Result<(CsvTable, LongScores)> {
-    let table = read_csv(&cols.file)?;
+    let table = csvin::read(&cols.file)?.require_rows()?;
     let t = table.column(&cols.target_col)?;
     let r = table.column(&cols.rater_col)?;
     let s = table.column(&cols.score_col)?;
@@ -298,7 +158,7 @@ struct AlphaOut {
 }
 
 fn alpha(args: &AlphaArgs) -> Result<String> {
-    let table = read_csv(&args.file)?;
+    let table = csvin::read(&args.file)?.require_rows()?;
     let u = table.column(&args.unit_col)?;
     let r = table.column(&args.rater_col)?;
     let v = table.column(&args.value_col)?;
@@ -420,7 +280,7 @@ fn kendall(args: &KendallArgs) -> Result<String> {
 }
 
 fn impact(args: &ImpactArgs) -> Result<String> {
-    let table = read_csv(&args.file)?;
+    let table = csvin::read(&args.file)?.require_rows()?;
     let g = table.column(&args.group_col)?;
     let a = table.column(&args.applicants_col)?;
     let sel = table.column(&args.selected_col)?;

@@ -1,0 +1,150 @@
+//! CSV input shared by every command that reads CSV: one reader, one style of error
+//! (`FILE: row N, column 'C': …`, where row N is the line in the file and the header is row 1).
+//! A byte-order mark is ignored, fields are trimmed, `-` reads standard input, and cells are data:
+//! nothing that looks like a formula is evaluated.
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::io::Read;
+use std::path::Path;
+
+/// A CSV file read whole: header and data rows with their line numbers.
+pub struct CsvTable {
+    pub label: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<(u64, csv::StringRecord)>,
+}
+
+pub fn read(path: &Path) -> Result<CsvTable> {
+    let is_stdin = path.as_os_str() == "-";
+    let label = if is_stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let input: Box<dyn Read> = if is_stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(&label, e))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            h.trim().to_string()
+        })
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        bail!("{label}: the file is empty; a header row naming the columns is needed");
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&label, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != headers.len() {
+            bail!(
+                "{label}: row {line} has {} field{} but the header has {} columns",
+                record.len(),
+                if record.len() == 1 { "" } else { "s" },
+                headers.len()
+            );
+        }
+        rows.push((line, record));
+    }
+    Ok(CsvTable {
+        label,
+        headers,
+        rows,
+    })
+}
+
+fn csv_error(label: &str, e: csv::Error) -> anyhow::Error {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
+            anyhow!(
+                "{label}: row {}: not valid UTF-8 text (save the file as UTF-8 CSV)",
+                pos.line()
+            )
+        }
+        csv::ErrorKind::Io(io) => anyhow!("{label}: cannot read: {io}"),
+        _ => anyhow!("{label}: {e}"),
+    }
+}
+
+impl CsvTable {
+    /// Refuse a file with a header and no data: nothing to compute or import.
+    pub fn require_rows(self) -> Result<Self> {
+        if self.rows.is_empty() {
+            bail!("{}: no data rows after the header", self.label);
+        }
+        Ok(self)
+    }
+
+    /// Index of the column called `name` (case-insensitive).
+    pub fn column(&self, name: &str) -> Result<usize> {
+        let matches: Vec<usize> = (0..self.headers.len())
+            .filter(|&i| self.headers[i].eq_ignore_ascii_case(name.trim()))
+            .collect();
+        match matches.as_slice() {
+            [i] => Ok(*i),
+            [] => bail!(
+                "{}: missing column '{name}' (columns found: {})",
+                self.label,
+                self.headers.join(", ")
+            ),
+            _ => bail!(
+                "{}: column '{name}' appears more than once in the header",
+                self.label
+            ),
+        }
+    }
+
+    pub fn text(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<String> {
+        let v = rec.get(col).unwrap_or("");
+        if v.is_empty() {
+            bail!(
+                "{}: row {line}, column '{}': empty value",
+                self.label,
+                self.headers[col]
+            );
+        }
+        Ok(v.to_string())
+    }
+
+    /// A number, or `None` for an empty cell. NaN and infinities are refused.
+    pub fn number(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<Option<f64>> {
+        let v = rec.get(col).unwrap_or("");
+        if v.is_empty() {
+            return Ok(None);
+        }
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(Some(x)),
+            _ => bail!(
+                "{}: row {line}, column '{}': cannot read {v:?} as a number",
+                self.label,
+                self.headers[col]
+            ),
+        }
+    }
+
+    pub fn count(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<u64> {
+        let v = rec.get(col).unwrap_or("");
+        v.parse::<u64>().map_err(|_| {
+            anyhow!(
+                "{}: row {line}, column '{}': cannot read {v:?} as a whole number",
+                self.label,
+                self.headers[col]
+            )
+        })
+    }
+}
