@@ -263,7 +263,7 @@ pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {
         report.summary.gaps,
         report.summary.warnings,
         report.divergence.len(),
-        if report.integrity.verified {
+        if crate::report::decision::Integrity::check(&store)?.verified {
             "verified"
         } else {
             "NOT verified"

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn render(store: &crate::store::Store, vacancy: &str, format: ReportFormat) -> Result<String> {
-    let view = decision::build(store, vacancy)?;
+    let view = decision::with_integrity(store, vacancy)?;
     Ok(match format {
         ReportFormat::Md => report::render("decision.md", Kind::Markdown, &view)?,
         ReportFormat::Html => report::render("decision.html", Kind::Html, &view)?,

@@ -38,7 +38,9 @@ pub struct DecisionReport {
     /// Phrases in rationales, reasons and evidence notes that warrant reflection.
     pub language: Vec<Finding>,
     pub summary: Summary,
-    pub integrity: Integrity,
+    /// Whether the event log verified; filled for the written report only (`with_integrity`), because
+    /// verifying reads the whole log and the checks run on every moderate and decide.
+    pub integrity: Option<Integrity>,
     pub small_numbers_note: &'static str,
 }
 
@@ -134,6 +136,30 @@ pub struct Integrity {
     pub verified: bool,
     pub events: i64,
     pub detail: String,
+}
+
+impl Integrity {
+    pub fn check(store: &Store) -> Result<Integrity> {
+        let vr = store.verify()?;
+        Ok(Integrity {
+            verified: vr.ok,
+            events: vr.events,
+            detail: match &vr.problem {
+                None => format!(
+                    "The event log's hash chain verified ({} events); {} scores, moderations and decisions match their events.",
+                    vr.events, vr.records_checked
+                ),
+                Some(p) => format!("VERIFICATION FAILED at {} row {}: {}", p.table, p.row, p.reason),
+            },
+        })
+    }
+}
+
+/// The report as written for people: the checks plus whether the record verified.
+pub fn with_integrity(store: &Store, vacancy: &str) -> Result<DecisionReport> {
+    let mut r = build(store, vacancy)?;
+    r.integrity = Some(Integrity::check(store)?);
+    Ok(r)
 }
 
 impl DecisionReport {
@@ -355,18 +381,6 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         candidates: candidates.len(),
         candidates_revealed: candidates.iter().filter(|c| c.revealed).count(),
     };
-    let vr = store.verify()?;
-    let integrity = Integrity {
-        verified: vr.ok,
-        events: vr.events,
-        detail: match &vr.problem {
-            None => format!(
-                "The event log's hash chain verified ({} events); {} scores, moderations and decisions match their events.",
-                vr.events, vr.records_checked
-            ),
-            Some(p) => format!("VERIFICATION FAILED at {} row {}: {}", p.table, p.row, p.reason),
-        },
-    };
     Ok(DecisionReport {
         generated_at: crate::model::now(),
         fairpanel_version: env!("CARGO_PKG_VERSION"),
@@ -428,7 +442,7 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         decision_findings,
         language: language_findings,
         summary,
-        integrity,
+        integrity: None,
         small_numbers_note: SMALL_NUMBERS,
     })
 }
