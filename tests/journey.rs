@@ -337,3 +337,63 @@ fn demo_builds_a_vacancy_and_writes_reports() {
     // Running it again starts afresh.
     e.ok(&["demo", "--out", out.to_str().unwrap()]);
 }
+
+#[test]
+fn conflicts_of_interest_are_recorded_and_reported() {
+    let e = Env::new();
+    e.setup();
+    e.ok(&[
+        "panel",
+        "conflict",
+        "V1",
+        "--panellist",
+        "Cy",
+        "--candidate",
+        "C-2",
+        "--note",
+        "line manager in current post",
+    ]);
+    assert_eq!(
+        e.json(&["panel", "list", "V1"])[2]["conflicts"],
+        serde_json::json!(["C-2"])
+    );
+    let out = e.ok(&["panel", "check", "V1"]);
+    assert!(
+        out.contains("Cy declared a conflict of interest with C-2: line manager in current post"),
+        "{out}"
+    );
+    let err = e.fails(
+        &[
+            "panel",
+            "conflict",
+            "V1",
+            "--panellist",
+            "Cy",
+            "--candidate",
+            "C-9",
+            "--note",
+            "x",
+        ],
+        1,
+    );
+    assert!(err.contains("no candidate \"C-9\""), "{err}");
+}
+
+#[test]
+fn backup_copies_a_verifiable_database_and_refuses_to_overwrite() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
+    let copy = e.path("copy.db");
+    e.ok(&["backup", copy.to_str().unwrap()]);
+    let out = assert_cmd::Command::cargo_bin("fairpanel")
+        .unwrap()
+        .args(["--db", copy.to_str().unwrap(), "verify", "--format", "json"])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["records_checked"], 6);
+    let err = e.fails(&["backup", copy.to_str().unwrap()], 1);
+    assert!(err.contains("exists"), "{err}");
+}

@@ -20,8 +20,6 @@ use anyhow::Result;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-pub use demo::build as build_demo;
-
 /// What every command gets: where the database is, who is acting, whether it may prompt, and where
 /// output goes.
 pub struct Ctx {

@@ -44,13 +44,11 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     h.register_template_string("decision.html", DECISION_HTML)?;
     h.register_partial("style", STYLE_CSS)?;
     h.register_helper("fmt1", Box::new(fmt1));
-    h.register_helper("eq", Box::new(eq));
     h.register_helper("inc", Box::new(inc));
     Ok(h)
 }
 
 handlebars::handlebars_helper!(fmt1: |x: f64| format!("{x:.1}"));
-handlebars::handlebars_helper!(eq: |a: Json, b: Json| a == b);
 handlebars::handlebars_helper!(inc: |i: u64| i + 1);
 
 pub fn render<T: Serialize>(template: &str, kind: Kind, view: &T) -> Result<String> {

@@ -162,12 +162,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Raw connection, for tests and the store's own modules.
-    #[doc(hidden)]
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
     /// Copy the database with SQLite's online backup API (safe while others write).
     pub fn backup(&self, to: &Path) -> Result<()> {
         if to.exists() {
