@@ -307,6 +307,22 @@ pub enum CandidateCmd {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Write everything held about one candidate as JSON (for a subject access request)
+    Export {
+        vacancy: String,
+        candidate: String,
+        /// Write to FILE instead of standard output
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Erase one candidate's monitoring data (ethnicity and the like); the erasure itself is logged
+    EraseMonitoring {
+        vacancy: String,
+        candidate: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
     /// List a vacancy's candidates and their scoring progress
     List {
         vacancy: String,
@@ -339,6 +355,13 @@ pub struct ScoreArgs {
 pub enum ImportCmd {
     /// Import paper score sheets: vacancy,candidate,panellist,question,score,evidence (all or nothing)
     Scores {
+        file: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Import application pipeline data: vacancy,candidate,stage,ethnicity[,gender,disability,internal]
+    /// (all or nothing; re-importing updates rather than duplicates)
+    Applications {
         file: PathBuf,
         #[command(flatten)]
         format: FormatArg,

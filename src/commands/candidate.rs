@@ -37,6 +37,55 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
             writeln!(ctx.out, "Added candidate {reference} to {vacancy}.")?;
             Ok(())
         }
+        CandidateCmd::Export {
+            vacancy,
+            candidate,
+            output,
+        } => {
+            let store = ctx.store()?;
+            let sar = store.subject_access(&vacancy, &candidate)?;
+            let text = serde_json::to_string_pretty(&sar)? + "\n";
+            match output {
+                Some(p) => {
+                    crate::commands::write_private(&p, text.as_bytes())?;
+                    writeln!(
+                        ctx.out,
+                        "Wrote everything held about {candidate} to {}",
+                        p.display()
+                    )?;
+                }
+                None => ctx.out.write_all(text.as_bytes())?,
+            }
+            Ok(())
+        }
+        CandidateCmd::EraseMonitoring {
+            vacancy,
+            candidate,
+            yes,
+        } => {
+            if !yes {
+                match ctx.prompter() {
+                    Some(mut p) => {
+                        if !p.confirm(&format!("Erase {candidate}'s monitoring data for {vacancy}? This cannot be undone"), false)? {
+                            bail!("nothing erased");
+                        }
+                    }
+                    None => return Err(crate::Usage("erasing without a terminal needs --yes".into()).into()),
+                }
+            }
+            let mut store = ctx.store()?;
+            let erased = store.write(|tx| tx.erase_monitoring(&vacancy, &candidate))?;
+            writeln!(
+                ctx.out,
+                "{}",
+                if erased {
+                    format!("Erased {candidate}'s monitoring data; the event log records the erasure, not the values.")
+                } else {
+                    format!("{candidate} had no monitoring data; the request is logged.")
+                }
+            )?;
+            Ok(())
+        }
         CandidateCmd::List { vacancy, format } => {
             let store = ctx.store()?;
             let panel = store.panellists(&vacancy)?;

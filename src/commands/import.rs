@@ -14,6 +14,7 @@ use std::path::Path;
 pub fn run(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     match cmd {
         ImportCmd::Scores { file, format } => scores(ctx, &file, format.format),
+        ImportCmd::Applications { file, format } => applications(ctx, &file, format.format),
     }
 }
 
@@ -285,4 +286,139 @@ fn validate_scores(
         problems.sort_by_key(|p| p.row);
         Err(problems)
     }
+}
+
+pub const STAGES: [&str; 5] = [
+    "applied",
+    "shortlisted",
+    "interviewed",
+    "offered",
+    "appointed",
+];
+
+fn parse_internal(s: &str) -> Option<Option<bool>> {
+    match s.to_lowercase().as_str() {
+        "" => Some(None),
+        "yes" | "y" | "true" | "1" | "internal" => Some(Some(true)),
+        "no" | "n" | "false" | "0" | "external" => Some(Some(false)),
+        _ => None,
+    }
+}
+
+#[derive(Serialize)]
+struct ImportedApplications {
+    records: usize,
+    vacancies: usize,
+}
+
+fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
+    let rows = read_csv(
+        file,
+        &["vacancy", "candidate", "stage", "ethnicity"],
+        &["gender", "disability", "internal"],
+    )?;
+    let mut store = ctx.store()?;
+    let known = store.vacancy_ids()?;
+    let mut problems = Vec::new();
+    let mut records = Vec::with_capacity(rows.len());
+    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let bad = |row: u64, col: &str, message: String| CsvProblem {
+        row,
+        column: Some(col.into()),
+        message,
+    };
+    for (row, r) in rows {
+        let g = |c: &str| r.get(c).cloned().unwrap_or_default();
+        let (vacancy, candidate, stage) = (g("vacancy"), g("candidate"), g("stage").to_lowercase());
+        if !known.contains(&vacancy) {
+            problems.push(bad(
+                row,
+                "vacancy",
+                format!("no vacancy {vacancy:?} (create it first with `fairpanel vacancy create`)"),
+            ));
+            continue;
+        }
+        if candidate.is_empty() || candidate.contains(char::is_whitespace) {
+            problems.push(bad(
+                row,
+                "candidate",
+                format!("candidate ref {candidate:?} must be non-empty with no spaces"),
+            ));
+            continue;
+        }
+        if !STAGES.contains(&stage.as_str()) {
+            problems.push(bad(
+                row,
+                "stage",
+                format!(
+                    "unknown stage {stage:?} (use the furthest reached: {})",
+                    STAGES.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let ethnicity = match crate::ethnicity::parse(&g("ethnicity")) {
+            Ok(c) => c.nhs_code,
+            Err(m) => {
+                problems.push(bad(row, "ethnicity", m));
+                continue;
+            }
+        };
+        let Some(internal) = parse_internal(&g("internal")) else {
+            problems.push(bad(
+                row,
+                "internal",
+                format!("{:?} is not yes or no", g("internal")),
+            ));
+            continue;
+        };
+        if let Some(prev) = seen.insert((vacancy.clone(), candidate.clone()), row) {
+            problems.push(bad(
+                row,
+                "candidate",
+                format!("duplicate: {candidate} for {vacancy} is already on row {prev}"),
+            ));
+            continue;
+        }
+        let opt = |s: String| Some(s).filter(|s| !s.is_empty());
+        records.push(crate::store::Application {
+            vacancy,
+            candidate,
+            stage,
+            ethnicity,
+            gender: opt(g("gender")),
+            disability: opt(g("disability")),
+            internal,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(report_problems(file, &problems));
+    }
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(file).unwrap_or_default(),
+        ))
+    };
+    // Drawn on standard error only when it is a terminal.
+    let bar = indicatif::ProgressBar::new(records.len() as u64);
+    let n = store.write(|tx| tx.import_applications(&records, &digest, &|k| bar.inc(k)))?;
+    bar.finish_and_clear();
+    let vacancies = records
+        .iter()
+        .map(|r| r.vacancy.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let v = ImportedApplications {
+        records: n,
+        vacancies,
+    };
+    emit(&mut ctx.out, format, &v, |v| {
+        format!(
+            "Imported {} application record(s) for {} vacancy(ies) from {}.",
+            v.records,
+            v.vacancies,
+            file.display()
+        )
+    })
 }

@@ -52,6 +52,24 @@ fn login_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Write a file that may hold personal data: created readable by its owner only.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx {
         db: cli.db,

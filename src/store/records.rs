@@ -81,10 +81,20 @@ fn id_of(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Optio
 fn candidate_id(conn: &Connection, vacancy: &str, reference: &str) -> Result<i64> {
     id_of(
         conn,
-        "SELECT id FROM candidates WHERE vacancy = ?1 AND ref = ?2",
+        "SELECT id FROM candidates WHERE vacancy = ?1 AND ref = ?2 AND interview = 1",
         params![vacancy, reference],
     )?
     .ok_or_else(|| anyhow!("vacancy {vacancy} has no candidate {reference:?}"))
+}
+
+/// Any applicant, interviewed or not (pipeline records, subject access, erasure).
+fn applicant_id(conn: &Connection, vacancy: &str, reference: &str) -> Result<i64> {
+    id_of(
+        conn,
+        "SELECT id FROM candidates WHERE vacancy = ?1 AND ref = ?2",
+        params![vacancy, reference],
+    )?
+    .ok_or_else(|| anyhow!("vacancy {vacancy} has no candidate or applicant {reference:?}"))
 }
 
 fn panellist_id(conn: &Connection, vacancy: &str, name: &str) -> Result<i64> {
@@ -144,6 +154,15 @@ impl Store {
         ids.iter()
             .map(|id| Ok(vacancy_row(&self.conn, id)?.expect("listed vacancy exists")))
             .collect()
+    }
+
+    pub fn vacancy_ids(&self) -> Result<std::collections::HashSet<String>> {
+        let ids = self
+            .conn
+            .prepare("SELECT id FROM vacancies")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
     }
 
     pub fn vacancy(&self, id: &str) -> Result<Vacancy> {
@@ -223,9 +242,9 @@ impl Store {
     }
 
     pub fn candidates(&self, vacancy: &str) -> Result<Vec<Candidate>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT ref, name FROM candidates WHERE vacancy = ?1 ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ref, name FROM candidates WHERE vacancy = ?1 AND interview = 1 ORDER BY id",
+        )?;
         let out = stmt
             .query_map([vacancy], |r| {
                 Ok(Candidate {
@@ -472,18 +491,26 @@ impl Tx<'_> {
 
     pub fn add_candidate(&self, vacancy: &str, reference: &str, name: Option<&str>) -> Result<()> {
         vacancy_row(self, vacancy)?.ok_or_else(|| anyhow!("no vacancy {vacancy:?}"))?;
-        self.execute(
-            "INSERT INTO candidates (vacancy, ref, name, added_at) VALUES (?1, ?2, ?3, ?4)",
-            params![vacancy, reference, name, now()],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                anyhow!("vacancy {vacancy} already has a candidate {reference:?}")
-            }
-            e => e.into(),
-        })?;
+        // An applicant known from pipeline data becomes a candidate for interview.
+        let promoted = self.execute(
+            "UPDATE candidates SET interview = 1, name = coalesce(?3, name)
+             WHERE vacancy = ?1 AND ref = ?2 AND interview = 0",
+            params![vacancy, reference, name],
+        )?;
+        if promoted == 0 {
+            self.execute(
+                "INSERT INTO candidates (vacancy, ref, name, added_at) VALUES (?1, ?2, ?3, ?4)",
+                params![vacancy, reference, name, now()],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    anyhow!("vacancy {vacancy} already has a candidate {reference:?}")
+                }
+                e => e.into(),
+            })?;
+        }
         self.event(
             "candidate.add",
             &format!("vacancy/{vacancy}/candidate/{reference}"),
@@ -670,5 +697,198 @@ impl Tx<'_> {
             id,
             json!({"appointed_ref": appoint}),
         )
+    }
+
+    /// Import pipeline records (all or nothing: the caller's transaction). Unknown applicants become
+    /// candidates, flagged for interview only when they reached that stage. Re-importing replaces a
+    /// candidate's record rather than duplicating it. The event records counts and the file's digest,
+    /// never the monitoring values, so erasing them later leaves the chain verifiable.
+    pub fn import_applications(
+        &self,
+        records: &[Application],
+        file_sha256: &str,
+        progress: &dyn Fn(u64),
+    ) -> Result<usize> {
+        let mut insert_candidate = self.prepare_cached(
+            "INSERT INTO candidates (vacancy, ref, added_at, interview) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (vacancy, ref) DO UPDATE SET interview = max(interview, excluded.interview)",
+        )?;
+        let mut find =
+            self.prepare_cached("SELECT id FROM candidates WHERE vacancy = ?1 AND ref = ?2")?;
+        let mut upsert = self.prepare_cached(
+            "INSERT OR REPLACE INTO monitoring (candidate, stage, ethnicity, gender, disability, internal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let now = now();
+        let mut vacancies = std::collections::BTreeSet::new();
+        for r in records {
+            let interviewed = matches!(r.stage.as_str(), "interviewed" | "offered" | "appointed");
+            insert_candidate.execute(params![r.vacancy, r.candidate, now, interviewed as i64])?;
+            let id: i64 = find.query_row(params![r.vacancy, r.candidate], |row| row.get(0))?;
+            upsert.execute(params![
+                id,
+                r.stage,
+                r.ethnicity,
+                r.gender,
+                r.disability,
+                r.internal.map(|b| b as i64)
+            ])?;
+            vacancies.insert(r.vacancy.as_str());
+            progress(1);
+        }
+        self.event(
+            "applications.import",
+            "pipeline",
+            json!({"records": records.len(), "vacancies": vacancies.len(), "file_sha256": file_sha256}),
+        )?;
+        Ok(records.len())
+    }
+
+    /// Remove one candidate's monitoring data. The event records that it was erased, not what it was.
+    pub fn erase_monitoring(&self, vacancy: &str, reference: &str) -> Result<bool> {
+        let id = applicant_id(self, vacancy, reference)?;
+        let n = self.execute("DELETE FROM monitoring WHERE candidate = ?1", [id])?;
+        self.event(
+            "candidate.erase-monitoring",
+            &format!("vacancy/{vacancy}/candidate/{reference}"),
+            json!({"erased": n > 0}),
+        )?;
+        Ok(n > 0)
+    }
+}
+
+/// One application record from pipeline data.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub vacancy: String,
+    pub candidate: String,
+    pub stage: String,
+    /// NHS ETHNIC CATEGORY code (Z declined, 99 not asked).
+    pub ethnicity: String,
+    pub gender: Option<String>,
+    pub disability: Option<String>,
+    pub internal: Option<bool>,
+}
+
+/// Everything held about one candidate, for a subject access request.
+#[derive(Debug, serde::Serialize)]
+pub struct SubjectAccess {
+    pub vacancy: Vacancy,
+    pub candidate: String,
+    pub name: Option<String>,
+    pub interviewed: bool,
+    pub monitoring: Option<Monitoring>,
+    /// Every score sheet about them, with every entry (replaced answers and corrections included).
+    pub sheets: Vec<SheetExport>,
+    pub moderations: Vec<Moderation>,
+    pub decisions: Vec<Decision>,
+    pub conflicts_declared: Vec<DeclaredConflict>,
+    /// Event-log entries about them.
+    pub events: Vec<super::Event>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DeclaredConflict {
+    pub panellist: String,
+    pub note: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct SheetExport {
+    pub panellist: String,
+    pub opened_at: String,
+    pub submitted_at: Option<String>,
+    pub entries: Vec<Answer>,
+}
+
+impl Store {
+    pub fn subject_access(&self, vacancy: &str, reference: &str) -> Result<SubjectAccess> {
+        let v = self.vacancy(vacancy)?;
+        let id = applicant_id(&self.conn, vacancy, reference)?;
+        let (name, interview): (Option<String>, i64) = self.conn.query_row(
+            "SELECT name, interview FROM candidates WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let monitoring = self
+            .monitoring(vacancy)?
+            .into_iter()
+            .find(|m| m.candidate == reference);
+        let sheet_ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM sheets WHERE candidate = ?1 ORDER BY panellist")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let sheets = sheet_ids
+            .into_iter()
+            .map(|s| {
+                let sh = read_sheet(&self.conn, s, &v.questions)?;
+                Ok(SheetExport {
+                    panellist: sh.panellist,
+                    opened_at: sh.opened_at,
+                    submitted_at: sh.submitted_at,
+                    entries: sh.history,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let moderations = self
+            .moderations(vacancy)?
+            .into_iter()
+            .filter(|m| m.candidate == reference)
+            .collect();
+        let decisions: Vec<Decision> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT c.ref, d.reserves, d.rationale, d.unresolved_reason, d.recorded_by, d.recorded_at
+                 FROM decisions d JOIN candidates c ON c.id = d.appointed WHERE d.vacancy = ?1 ORDER BY d.id",
+            )?;
+            let all: Vec<Decision> = stmt
+                .query_map([vacancy], |r| {
+                    let reserves: String = r.get(1)?;
+                    Ok(Decision {
+                        appointed: r.get(0)?,
+                        reserves: serde_json::from_str(&reserves).unwrap_or_default(),
+                        rationale: r.get(2)?,
+                        unresolved_reason: r.get(3)?,
+                        recorded_by: r.get(4)?,
+                        recorded_at: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            all.into_iter()
+                .filter(|d| d.appointed == reference || d.reserves.iter().any(|r| r == reference))
+                .collect()
+        };
+        let conflicts_declared = {
+            let mut stmt = self.conn.prepare(
+                "SELECT p.name, k.note FROM conflicts k JOIN panellists p ON p.id = k.panellist WHERE k.candidate = ?1",
+            )?;
+            let v: Vec<DeclaredConflict> = stmt
+                .query_map([id], |r| {
+                    Ok(DeclaredConflict {
+                        panellist: r.get(0)?,
+                        note: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            v
+        };
+        let prefix = format!("vacancy/{vacancy}/candidate/{reference}");
+        let events = self
+            .events(None)?
+            .into_iter()
+            .filter(|e| e.entity == prefix || e.entity.starts_with(&format!("{prefix}/")))
+            .collect();
+        Ok(SubjectAccess {
+            vacancy: v,
+            candidate: reference.to_string(),
+            name,
+            interviewed: interview != 0,
+            monitoring,
+            sheets,
+            moderations,
+            decisions,
+            conflicts_declared,
+            events,
+        })
     }
 }

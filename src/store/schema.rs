@@ -131,6 +131,14 @@ CREATE TRIGGER sheets_sealed BEFORE UPDATE ON sheets
     WHEN OLD.submitted_at IS NOT NULL
     BEGIN SELECT RAISE(ABORT, 'the sheet is submitted and sealed'); END;
 "#,
+    // 2: application pipelines. Applicants imported from a pipeline who were never interviewed are
+    // candidates with `interview = 0`, so scoring screens and reports leave them out.
+    r#"
+ALTER TABLE candidates ADD COLUMN interview INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX monitoring_stage ON monitoring(stage);
+CREATE INDEX moderations_candidate ON moderations(candidate, question);
+CREATE INDEX decisions_vacancy ON decisions(vacancy);
+"#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
