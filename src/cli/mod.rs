@@ -32,6 +32,11 @@ pub struct Cli {
     )]
     pub actor: Option<String>,
 
+    /// File holding the database encryption key (needs a build with the `encryption` feature);
+    /// FAIRPANEL_KEY may hold the key itself
+    #[arg(long, global = true, env = "FAIRPANEL_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
     /// Never prompt: fail with a usage error when a required flag is missing
     #[arg(long, global = true)]
     pub no_input: bool,

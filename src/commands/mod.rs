@@ -26,6 +26,8 @@ pub struct Ctx {
     pub db: Option<PathBuf>,
     pub actor: String,
     pub interactive: bool,
+    /// Database encryption key, if any.
+    pub key: Option<String>,
     pub out: Box<dyn Write>,
 }
 
@@ -35,7 +37,7 @@ impl Ctx {
             Some(p) => p.clone(),
             None => crate::store::default_path()?,
         };
-        Store::open(&path, &self.actor)
+        Store::open_with_key(&path, &self.actor, self.key.as_deref())
     }
 
     /// The terminal, when this run may prompt.
@@ -71,7 +73,25 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    let key = match (
+        &cli.key_file,
+        std::env::var("FAIRPANEL_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
+    ) {
+        (Some(f), _) => {
+            let k = std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("cannot read the key file {}: {e}", f.display()))?;
+            let k = k.trim().to_string();
+            if k.is_empty() {
+                anyhow::bail!("the key file {} is empty", f.display());
+            }
+            Some(k)
+        }
+        (None, k) => k,
+    };
     let ctx = Ctx {
+        key,
         db: cli.db,
         actor: cli.actor.unwrap_or_else(login_name),
         interactive: !cli.no_input

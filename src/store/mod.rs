@@ -25,6 +25,8 @@ pub struct Store {
     path: PathBuf,
     /// Who is acting, recorded in every event.
     actor: String,
+    /// The encryption key, kept so backups are encrypted with it too.
+    key: Option<String>,
 }
 
 /// The database location: `--db`, else `FAIRPANEL_DB` (both handled by clap), else the platform data dir.
@@ -38,8 +40,13 @@ fn describe_sqlite(e: &rusqlite::Error, path: &Path) -> Option<String> {
     if let rusqlite::Error::SqliteFailure(f, _) = e {
         use rusqlite::ErrorCode::*;
         return match f.code {
+            NotADatabase if cfg!(feature = "encryption") => Some(format!(
+                "{} cannot be read: the database key is wrong or missing, or it is not a fairpanel database; \
+                 it was left untouched",
+                path.display()
+            )),
             NotADatabase => Some(format!(
-                "{} is not a fairpanel database (not an SQLite file); it was left untouched",
+                "{} is not a fairpanel database (not an SQLite file, or an encrypted one); it was left untouched",
                 path.display()
             )),
             DatabaseCorrupt => Some(format!(
@@ -57,6 +64,17 @@ impl Store {
     /// Open (creating if absent) a fairpanel database. A foreign SQLite file, a damaged file or one
     /// written by a newer fairpanel is refused and left untouched.
     pub fn open(path: &Path, actor: &str) -> Result<Store> {
+        Store::open_with_key(path, actor, None)
+    }
+
+    /// Open with an encryption key (SQLCipher, behind the `encryption` feature).
+    pub fn open_with_key(path: &Path, actor: &str, key: Option<&str>) -> Result<Store> {
+        if key.is_some() && !cfg!(feature = "encryption") {
+            bail!(
+                "a database key was given, but this fairpanel was built without encryption; \
+                 build it with `cargo build --release --features encryption`"
+            );
+        }
         let created = !path.exists();
         if created {
             create_private(path)?;
@@ -65,10 +83,15 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(30))?;
+        if let Some(k) = key {
+            // SQLCipher needs the key before anything else touches the file.
+            conn.pragma_update(None, "key", k)?;
+        }
         let store = Store {
             conn,
             path: path.to_path_buf(),
             actor: actor.to_string(),
+            key: key.map(str::to_string),
         };
         store
             .identify()
@@ -169,6 +192,9 @@ impl Store {
         }
         create_private(to)?;
         let mut dst = Connection::open(to)?;
+        if let Some(k) = &self.key {
+            dst.pragma_update(None, "key", k)?;
+        }
         let b = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
         b.run_to_completion(256, Duration::from_millis(5), None)?;
         Ok(())
