@@ -7,7 +7,7 @@ pub mod bank;
 pub mod checks;
 pub mod cli;
 pub mod commands;
-pub mod csvin;
+pub mod csvio;
 pub mod ethnicity;
 pub mod interview;
 pub mod model;

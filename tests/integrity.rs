@@ -240,3 +240,40 @@ fn paper_sheets_import_whole_and_submitted() {
     let err = e.fails(&["import", "scores", csv.to_str().unwrap()], 1);
     assert!(err.contains("already has a submitted sheet"), "{err}");
 }
+
+#[test]
+fn csv_exports_neutralise_formula_injection() {
+    let e = Env::new();
+    e.setup();
+    for p in ["Ann", "Bola", "Cy"] {
+        for q in ["caseload-prioritisation", "diversity-discomfort"] {
+            e.ok(&[
+                "score",
+                "V1",
+                "C-1",
+                "--panellist",
+                p,
+                "--question",
+                q,
+                "--score",
+                "3",
+                "--evidence",
+                "=HYPERLINK(\"http://evil.example\",\"click\")",
+            ]);
+        }
+        e.ok(&["submit", "V1", "C-1", "--panellist", p]);
+    }
+    let csv = e.ok(&["export", "scores", "V1"]);
+    assert!(csv.starts_with(
+        "vacancy,candidate,panellist,question,score,evidence,agreed_score,agreed_reason\n"
+    ));
+    assert_eq!(
+        csv.lines().count(),
+        1 + 6,
+        "C-2 is still sealed and left out: {csv}"
+    );
+    for line in csv.lines().skip(1) {
+        assert!(line.contains(",\"'=HYPERLINK("), "{line}");
+        assert!(line.contains(",3,"), "scores stay numeric: {line}");
+    }
+}

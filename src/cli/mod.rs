@@ -165,6 +165,9 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Export data as CSV (cells that a spreadsheet would run as formulas are neutralised)
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Import data from CSV files
     #[command(subcommand)]
     Import(ImportCmd),
@@ -370,5 +373,17 @@ pub enum ImportCmd {
         file: PathBuf,
         #[command(flatten)]
         format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// Revealed scores, one row per panellist, candidate and question, with agreed scores; in the
+    /// import format plus columns. Candidates whose sheets are still sealed are left out.
+    Scores {
+        vacancy: String,
+        /// Write to FILE instead of standard output
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::cli::{Format, ImportCmd};
-use crate::csvin;
+use crate::csvio;
 use crate::interview::check_answer;
 use crate::output::emit;
 use crate::store::{SheetRef, Store};
@@ -59,7 +59,7 @@ pub fn read_csv(
     optional: &[&str],
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
     let nothing = |e: anyhow::Error| anyhow::anyhow!("{e:#}\nnothing was imported");
-    let table = csvin::read(file).map_err(nothing)?;
+    let table = csvio::read(file).map_err(nothing)?;
     let found: Vec<String> = table.headers.iter().map(|h| h.to_lowercase()).collect();
     let expected = required
         .iter()

@@ -4,6 +4,7 @@
 mod bank;
 mod candidate;
 mod demo;
+mod export;
 mod import;
 mod panel;
 mod report;
@@ -132,6 +133,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             format,
         } => scoring::reveal(&mut ctx, &vacancy, &candidate, format.format),
         Command::Import(c) => import::run(&mut ctx, c),
+        Command::Export(c) => export::run(&mut ctx, c),
         Command::Stats(c) => stats::run(&c, &mut ctx.out),
         Command::Moderate {
             vacancy,

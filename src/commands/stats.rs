@@ -16,7 +16,7 @@ use crate::cli::stats::{
     AlphaArgs, AlphaLevel, FisherArgs, IccArgs, ImpactArgs, KendallArgs, ScoreColumns,
     StatsCommand, StatsFormat, WresArgs,
 };
-use crate::csvin::{self, CsvTable};
+use crate::csvio::{self, CsvTable};
 use crate::stats::proportions::{fisher_exact, impact_ratios, wres_relative_likelihood};
 use crate::stats::reliability::{icc_long, kendall_w, krippendorff_alpha, long_to_wide, Level};
 
@@ -48,7 +48,7 @@ struct LongScores {
 }
 
 fn read_scores(cols: &ScoreColumns) -> Result<(CsvTable, LongScores)> {
-    let table = csvin::read(&cols.file)?.require_rows()?;
+    let table = csvio::read(&cols.file)?.require_rows()?;
     let t = table.column(&cols.target_col)?;
     let r = table.column(&cols.rater_col)?;
     let s = table.column(&cols.score_col)?;
@@ -158,7 +158,7 @@ struct AlphaOut {
 }
 
 fn alpha(args: &AlphaArgs) -> Result<String> {
-    let table = csvin::read(&args.file)?.require_rows()?;
+    let table = csvio::read(&args.file)?.require_rows()?;
     let u = table.column(&args.unit_col)?;
     let r = table.column(&args.rater_col)?;
     let v = table.column(&args.value_col)?;
@@ -280,7 +280,7 @@ fn kendall(args: &KendallArgs) -> Result<String> {
 }
 
 fn impact(args: &ImpactArgs) -> Result<String> {
-    let table = csvin::read(&args.file)?.require_rows()?;
+    let table = csvio::read(&args.file)?.require_rows()?;
     let g = table.column(&args.group_col)?;
     let a = table.column(&args.applicants_col)?;
     let sel = table.column(&args.selected_col)?;

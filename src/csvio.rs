@@ -148,3 +148,44 @@ impl CsvTable {
         })
     }
 }
+
+/// Make a cell safe to open in a spreadsheet: text starting with `=`, `+`, `-`, `@`, tab or carriage
+/// return would be read as a formula (OWASP "CSV injection"), so it is prefixed with `'`. Numbers are
+/// left alone so that scores stay numeric.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Write rows as CSV with every cell neutralised.
+pub fn write<W: std::io::Write>(out: W, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r.iter().map(|c| neutralise(c).into_owned()))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\",\"y\")"),
+            "'=HYPERLINK(\"http://x\",\"y\")"
+        );
+        assert_eq!(neutralise("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(neutralise("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("-2"), "-2");
+        assert_eq!(neutralise("plain text"), "plain text");
+    }
+}
