@@ -47,7 +47,11 @@ fn an_encrypted_database_needs_the_right_key() {
         "the file is not plain SQLite"
     );
     let out = with_key(&["vacancy", "list", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"V1\""));
 
     let before = std::fs::read(&e.db).unwrap();
