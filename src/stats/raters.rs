@@ -131,31 +131,52 @@ fn deviations(obs: &[Observation]) -> Result<Vec<Deviation<'_>>, StatsError> {
         cell.push((o.rater.as_str(), o.score));
     }
     let mut out = Vec::new();
+    let mut values = Vec::new();
     for ((target, _), scores) in &cells {
-        if scores.len() < 2 {
-            continue;
-        }
-        let total: f64 = scores.iter().map(|(_, s)| s).sum();
-        let others = (scores.len() - 1) as f64;
-        for (rater, s) in scores {
+        let xs: Vec<f64> = scores.iter().map(|(_, s)| *s).collect();
+        cell_deviations(&xs, &mut values);
+        for ((rater, _), value) in scores.iter().zip(values.drain(..)) {
             out.push(Deviation {
                 rater,
                 group: target_group[target],
-                value: s - (total - s) / others,
+                value,
             });
         }
     }
     Ok(out)
 }
 
-fn raters_in_order(obs: &[Observation]) -> Vec<&str> {
-    let mut seen = Vec::new();
-    for o in obs {
-        if !seen.contains(&o.rater.as_str()) {
-            seen.push(o.rater.as_str());
-        }
+/// Each score's deviation from the mean of the *other* scores in the same cell, in order, appended to
+/// `out`. A cell with fewer than two scores has no co-raters and adds nothing.
+pub fn cell_deviations(scores: &[f64], out: &mut Vec<f64>) {
+    if scores.len() < 2 {
+        return;
     }
-    seen
+    let total: f64 = scores.iter().sum();
+    let others = (scores.len() - 1) as f64;
+    out.extend(scores.iter().map(|s| s - (total - s) / others));
+}
+
+/// Deviations grouped by rater in order of first appearance (one pass, for large inputs).
+fn by_rater<'a, 'd>(devs: &'d [Deviation<'a>]) -> Vec<(&'a str, Vec<&'d Deviation<'a>>)> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<(&'a str, Vec<&'d Deviation<'a>>)> = Vec::new();
+    for d in devs {
+        let i = *index.entry(d.rater).or_insert_with(|| {
+            out.push((d.rater, Vec::new()));
+            out.len() - 1
+        });
+        out[i].1.push(d);
+    }
+    out
+}
+
+fn raters_in_order(obs: &[Observation]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    obs.iter()
+        .map(|o| o.rater.as_str())
+        .filter(|r| seen.insert(*r))
+        .collect()
 }
 
 /// Leniency/severity of every rater, in order of first appearance.
@@ -168,17 +189,49 @@ pub fn rater_effects(
     min_count: usize,
 ) -> Result<Vec<RaterEffect>, StatsError> {
     let devs = deviations(obs)?;
-    let min = min_count.max(2);
-    let mut out = Vec::new();
-    for rater in raters_in_order(obs) {
-        let xs: Vec<f64> = devs
-            .iter()
-            .filter(|d| d.rater == rater)
-            .map(|d| d.value)
-            .collect();
-        out.push(one_sample(rater, &xs, min));
+    let grouped: HashMap<&str, Vec<f64>> = by_rater(&devs)
+        .into_iter()
+        .map(|(r, ds)| (r, ds.iter().map(|d| d.value).collect()))
+        .collect();
+    Ok(raters_in_order(obs)
+        .into_iter()
+        .map(|rater| {
+            effect_from_deviations(
+                rater,
+                grouped.get(rater).map_or(&[][..], Vec::as_slice),
+                min_count,
+            )
+        })
+        .collect())
+}
+
+/// Leniency/severity from one rater's deviations already paired by the caller (see
+/// [`cell_deviations`]); the same test as [`rater_effects`], for callers that pair scores at scale.
+pub fn effect_from_deviations(rater: &str, deviations: &[f64], min_count: usize) -> RaterEffect {
+    one_sample(rater, deviations, min_count.max(2))
+}
+
+/// Rater × group effect from deviations already split by group: the same Welch test as
+/// [`rater_group_effect`], listed with a note instead of a test below `min_count`.
+pub fn group_entry_from_deviations(
+    rater: &str,
+    group: &str,
+    a: &[f64],
+    b: &[f64],
+    min_count: usize,
+) -> GroupEffectEntry {
+    let (effect, note) = match welch(rater, group, REST_LABEL, a, b, min_count.max(2)) {
+        Ok(e) => (Some(e), None),
+        Err(e) => (None, Some(reason(&e))),
+    };
+    GroupEffectEntry {
+        rater: rater.to_string(),
+        group: group.to_string(),
+        n_group: a.len(),
+        n_rest: b.len(),
+        effect,
+        note,
     }
-    Ok(out)
 }
 
 fn one_sample(rater: &str, xs: &[f64], min: usize) -> RaterEffect {
@@ -328,30 +381,21 @@ pub fn rater_group_effects(
             }
         }
     }
+    let grouped: HashMap<&str, Vec<&Deviation<'_>>> = by_rater(&devs).into_iter().collect();
     let mut out = Vec::new();
     for rater in raters_in_order(obs) {
+        let mine = grouped.get(rater).map_or(&[][..], Vec::as_slice);
         for &g in &groups {
             let mut a = Vec::new();
             let mut b = Vec::new();
-            for d in devs.iter().filter(|d| d.rater == rater) {
+            for d in mine {
                 match d.group {
                     Some(x) if x == g => a.push(d.value),
                     Some(_) => b.push(d.value),
                     None => {}
                 }
             }
-            let (effect, note) = match welch(rater, g, REST_LABEL, &a, &b, min) {
-                Ok(e) => (Some(e), None),
-                Err(e) => (None, Some(reason(&e))),
-            };
-            out.push(GroupEffectEntry {
-                rater: rater.to_string(),
-                group: g.to_string(),
-                n_group: a.len(),
-                n_rest: b.len(),
-                effect,
-                note,
-            });
+            out.push(group_entry_from_deviations(rater, g, &a, &b, min));
         }
     }
     Ok(out)
