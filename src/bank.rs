@@ -153,9 +153,11 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
             .map(|l| (l.line(), l.column()))
             .unwrap_or((1, 1));
         let mut message = e.to_string();
-        // The parser appends its own position; ours is already in front.
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
+        // The parser appends its own position, which ours repeats in front; other positions in the
+        // message (where a quote or key began) stay, since they say where to look.
+        let own = format!(" at line {line} column {column}");
+        if let Some(i) = message.rfind(&own) {
+            message.replace_range(i..i + own.len(), "");
         }
         Problem {
             file: file.into(),

@@ -14,6 +14,35 @@ pub struct CsvTable {
     pub rows: Vec<(u64, csv::StringRecord)>,
 }
 
+/// Line numbers from byte offsets: the csv crate's own line count lags behind with CRLF line ends,
+/// and its record offset may point at the line break before the record.
+struct Lines {
+    newlines: Vec<usize>,
+    /// Where each byte's line really starts being content: offsets of `\r`/`\n` skip forward.
+    breaks: Vec<bool>,
+}
+
+impl Lines {
+    fn new(bytes: &[u8]) -> Lines {
+        Lines {
+            newlines: bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+            breaks: bytes.iter().map(|b| *b == b'\r' || *b == b'\n').collect(),
+        }
+    }
+    fn line(&self, byte: u64) -> u64 {
+        let mut b = byte as usize;
+        while self.breaks.get(b).copied().unwrap_or(false) {
+            b += 1;
+        }
+        self.newlines.partition_point(|&nl| nl < b) as u64 + 1
+    }
+}
+
 pub fn read(path: &Path) -> Result<CsvTable> {
     let is_stdin = path.as_os_str() == "-";
     let label = if is_stdin {
@@ -21,18 +50,23 @@ pub fn read(path: &Path) -> Result<CsvTable> {
     } else {
         path.display().to_string()
     };
-    let input: Box<dyn Read> = if is_stdin {
-        Box::new(std::io::stdin().lock())
+    let mut bytes = Vec::new();
+    if is_stdin {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("{label}: cannot read"))?;
     } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?)
-    };
+        bytes = std::fs::read(path).with_context(|| format!("{label}: cannot open"))?;
+    }
+    let lines = Lines::new(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(&bytes[..]);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(&label, e))?
+        .map_err(|e| csv_error(&label, &lines, e))?
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -49,8 +83,8 @@ pub fn read(path: &Path) -> Result<CsvTable> {
     }
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(&label, e))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(|e| csv_error(&label, &lines, e))?;
+        let line = record.position().map_or(0, |p| lines.line(p.byte()));
         if record.len() != headers.len() {
             bail!(
                 "{label}: row {line} has {} field{} but the header has {} columns",
@@ -61,6 +95,16 @@ pub fn read(path: &Path) -> Result<CsvTable> {
         }
         rows.push((line, record));
     }
+    // An unclosed quote makes the reader take the rest of the file as one field, silently: quotes
+    // come in pairs ("" escapes one), so an odd count with a last field spanning lines means one was
+    // never closed.
+    let swallowed = rows
+        .last()
+        .is_some_and(|(_, r)| r.iter().any(|f| f.contains('\n')));
+    if swallowed && bytes.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+        let line = rows.last().map_or(1, |r| r.0);
+        bail!("{label}: row {line}: a quoted field is never closed (a \" is missing), so the rest of the file would run into it");
+    }
     Ok(CsvTable {
         label,
         headers,
@@ -68,12 +112,16 @@ pub fn read(path: &Path) -> Result<CsvTable> {
     })
 }
 
-fn csv_error(label: &str, e: csv::Error) -> anyhow::Error {
+fn csv_error(label: &str, lines: &Lines, e: csv::Error) -> anyhow::Error {
     match e.kind() {
-        csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
+        csv::ErrorKind::Utf8 {
+            pos: Some(pos),
+            err,
+        } => {
             anyhow!(
-                "{label}: row {}: not valid UTF-8 text (save the file as UTF-8 CSV)",
-                pos.line()
+                "{label}: row {}, field {}: not valid UTF-8 text (save the file as UTF-8 CSV)",
+                lines.line(pos.byte()),
+                err.field() + 1
             )
         }
         csv::ErrorKind::Io(io) => anyhow!("{label}: cannot read: {io}"),
@@ -91,6 +139,19 @@ impl CsvTable {
     }
 
     /// Index of the column called `name` (case-insensitive).
+    /// Refuse a header naming a column twice: which one would count is a guess.
+    pub fn unique_headers(&self) -> Result<()> {
+        for (i, h) in self.headers.iter().enumerate() {
+            if self.headers[..i].iter().any(|o| o.eq_ignore_ascii_case(h)) {
+                bail!(
+                    "{}: row 1: column '{h}' appears more than once in the header",
+                    self.label
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn column(&self, name: &str) -> Result<usize> {
         let matches: Vec<usize> = (0..self.headers.len())
             .filter(|&i| self.headers[i].eq_ignore_ascii_case(name.trim()))

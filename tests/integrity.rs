@@ -213,7 +213,7 @@ fn bad_score_csv_rows_are_named_and_nothing_is_imported() {
     let latin1 = e.path("latin1.csv");
     std::fs::write(&latin1, b"vacancy,candidate,panellist,question,score,evidence\nV1,C-1,Ann,caseload-prioritisation,4,caf\xe9\n").unwrap();
     let err = e.fails(&["import", "scores", latin1.to_str().unwrap()], 1);
-    assert!(err.contains("row 2: not valid UTF-8"), "{err}");
+    assert!(err.contains("row 2, field 6: not valid UTF-8"), "{err}");
 }
 
 #[test]

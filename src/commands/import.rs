@@ -60,6 +60,7 @@ pub fn read_csv(
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
     let nothing = |e: anyhow::Error| anyhow::anyhow!("{e:#}\nnothing was imported");
     let table = csvio::read(file).map_err(nothing)?;
+    table.unique_headers().map_err(nothing)?;
     let found: Vec<String> = table.headers.iter().map(|h| h.to_lowercase()).collect();
     let expected = required
         .iter()
