@@ -4,10 +4,12 @@
 //! from separate terminals; every write runs in an IMMEDIATE transaction so concurrent writers queue on
 //! the busy timeout instead of failing with "database is locked" on upgrade from a read lock.
 
+mod audit;
 mod events;
 mod records;
 mod schema;
 
+pub use audit::*;
 pub use events::{Event, VerifyReport};
 pub use records::*;
 pub use schema::LATEST as SCHEMA_VERSION;
@@ -78,6 +80,14 @@ impl Store {
         let created = !path.exists();
         if created {
             create_private(path)?;
+        } else if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            // An empty file becomes a new database: make it private like one fairpanel creates.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot make {} private", path.display()))?;
+            }
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
