@@ -16,6 +16,7 @@ pub mod policy;
 pub mod report;
 pub mod stats;
 pub mod store;
+pub mod synth;
 
 /// A usage error: the command line was incomplete or inconsistent (exit code 2).
 #[derive(Debug)]

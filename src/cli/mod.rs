@@ -75,6 +75,13 @@ pub enum Command {
         /// Directory for the demo database and reports
         #[arg(long, default_value = "fairpanel-demo")]
         out: PathBuf,
+        /// Instead, generate a synthetic organisation with N vacancies (about 50 applicants each) into
+        /// DIR/fairpanel-synth.db, for testing the audit at scale
+        #[arg(long, value_name = "N")]
+        scale: Option<usize>,
+        /// Seed for --scale: the same seed and scale give the same organisation
+        #[arg(long, default_value_t = 1, requires = "scale")]
+        seed: u64,
     },
     /// Check the event log's hash chain and that no record was edited after it was written
     Verify(FormatArg),
@@ -176,6 +183,8 @@ pub enum Command {
     /// Statistics for analysts on CSV from any system: reliability, concordance, adverse impact, exact tests
     #[command(subcommand)]
     Stats(stats::StatsCommand),
+    /// The HR audit across vacancies: funnel by ethnic group, adverse impact, WRES, reliability, rater effects
+    Audit(AuditArgs),
     /// Write the decision report for a vacancy
     Report {
         vacancy: String,
@@ -386,4 +395,28 @@ pub enum ExportCmd {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Vacancies created on or after this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Vacancies created on or before this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only vacancies in this band, e.g. "Band 5"
+    #[arg(long)]
+    pub band: Option<String>,
+    /// Only vacancies in this service
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Policy YAML for suppression and rater thresholds [default: the built-in policy]
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -226,6 +226,44 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
         )
     })?;
     log.push("Recorded the decision: appoint C-103, reserve C-102.".into());
+    // The vacancy's pipeline: 42 applicants, furthest stage and self-declared ethnicity (NHS codes).
+    let codes = [
+        "A", "A", "H", "N", "A", "C", "J", "A", "M", "Z", "A", "H", "A", "N", "A", "K", "A", "99",
+        "F", "A", "B",
+    ];
+    let mut apps: Vec<crate::store::Application> = (0..37)
+        .map(|i| crate::store::Application {
+            vacancy: VACANCY.into(),
+            candidate: format!("A-{:03}", 201 + i),
+            stage: if i % 3 == 0 { "shortlisted" } else { "applied" }.into(),
+            ethnicity: codes[i % codes.len()].into(),
+            gender: None,
+            disability: None,
+            internal: Some(i % 5 == 0),
+        })
+        .collect();
+    for (c, stage, code) in [
+        ("C-101", "interviewed", "A"),
+        ("C-102", "offered", "H"),
+        ("C-103", "appointed", "A"),
+        ("C-104", "interviewed", "C"),
+        ("C-105", "interviewed", "N"),
+    ] {
+        apps.push(crate::store::Application {
+            vacancy: VACANCY.into(),
+            candidate: c.into(),
+            stage: stage.into(),
+            ethnicity: code.into(),
+            gender: None,
+            disability: None,
+            internal: Some(false),
+        });
+    }
+    store.write(|tx| tx.import_applications(&apps, "demo", &|_| {}))?;
+    log.push(format!(
+        "Imported the vacancy's pipeline: {} applications with monitoring data.",
+        apps.len()
+    ));
     Ok(log)
 }
 
@@ -277,5 +315,63 @@ pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {
         "\nExplore: fairpanel --db {} reveal {VACANCY} C-102",
         db.display()
     )?;
+    Ok(())
+}
+
+/// demo --scale N: a seeded synthetic organisation in DIR/fairpanel-synth.db (see `crate::synth`).
+pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<()> {
+    use crate::synth;
+    if vacancies == 0 {
+        return Err(crate::Usage("--scale must be at least 1".into()).into());
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let db = out.join("fairpanel-synth.db");
+    // Like the demo, always afresh; only its own files are removed.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("cannot remove old file {}", p.display()))?;
+        }
+    }
+    let started = std::time::Instant::now();
+    // Drawn on standard error only when it is a terminal.
+    let bar = indicatif::ProgressBar::new(vacancies as u64);
+    let summary = synth::generate(&db, vacancies, seed, &|k| bar.inc(k))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let c = summary.counts;
+    writeln!(
+        ctx.out,
+        "fairpanel demo: synthetic organisation, {vacancies} vacancies, seed {seed}\n"
+    )?;
+    writeln!(ctx.out, "  vacancies     {:>10}", c.vacancies)?;
+    writeln!(ctx.out, "  applications  {:>10}", c.applications)?;
+    writeln!(ctx.out, "  interviewed   {:>10}", c.candidates)?;
+    writeln!(ctx.out, "  sheets        {:>10}", c.sheets)?;
+    writeln!(ctx.out, "  scores        {:>10}", c.answers)?;
+    writeln!(ctx.out, "  moderations   {:>10}", c.moderations)?;
+    writeln!(ctx.out, "  decisions     {:>10}", c.decisions)?;
+    writeln!(ctx.out, "  events        {:>10}", c.events)?;
+    writeln!(ctx.out, "  seconds       {seconds:>10.1}")?;
+    writeln!(
+        ctx.out,
+        "\nPlanted patterns for the audit to find:\n  \
+         • {} scores everyone {} point higher than co-panellists do (one panel in {});\n  \
+         • {} scores {} candidates {} point lower than co-panellists do (one panel in {});\n  \
+         • from applied to {}, {} applicants are shortlisted at {:.2} times the rate of others.",
+        synth::LENIENT_PANELLIST,
+        synth::LENIENT_SHIFT,
+        synth::PLANTED_EVERY,
+        synth::GROUP_BIASED_PANELLIST,
+        synth::GROUP_BIASED_GROUP.label(),
+        -synth::GROUP_BIASED_SHIFT,
+        synth::PLANTED_EVERY,
+        synth::ADVERSE_STAGE,
+        synth::ADVERSE_GROUP.label(),
+        synth::ADVERSE_RATIO
+    )?;
+    writeln!(ctx.out, "\nDatabase: {}", db.display())?;
+    writeln!(ctx.out, "Event log head: {}", summary.head_hash)?;
     Ok(())
 }

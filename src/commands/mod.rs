@@ -1,6 +1,7 @@
 //! One module per command group. Commands open the store, apply the domain rules and hand a view to
 //! `output`; they neither parse arguments nor format text themselves.
 
+mod audit;
 mod bank;
 mod candidate;
 mod demo;
@@ -106,7 +107,10 @@ pub fn run(cli: Cli) -> Result<()> {
 pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
     match command {
         Command::Init(f) => setup::init(&mut ctx, f.format),
-        Command::Demo { out } => demo::run(&mut ctx, &out),
+        Command::Demo { out, scale, seed } => match scale {
+            Some(n) => demo::synth(&mut ctx, &out, n, seed),
+            None => demo::run(&mut ctx, &out),
+        },
         Command::Verify(f) => setup::verify(&mut ctx, f.format),
         Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
         Command::Backup { file } => setup::backup(&mut ctx, &file),
@@ -133,6 +137,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             format,
         } => scoring::reveal(&mut ctx, &vacancy, &candidate, format.format),
         Command::Import(c) => import::run(&mut ctx, c),
+        Command::Audit(a) => audit::run(&mut ctx, a),
         Command::Export(c) => export::run(&mut ctx, c),
         Command::Stats(c) => stats::run(&c, &mut ctx.out),
         Command::Moderate {

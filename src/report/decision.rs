@@ -12,9 +12,13 @@ use anyhow::Result;
 use serde::Serialize;
 
 /// Stated on every report: one vacancy is far too small for statistical conclusions.
+pub const PIPELINE_NOTE: &str = "These are one vacancy's applicants. Counts this small cannot show whether \
+any group was treated unfairly, and small counts are suppressed to protect the people behind them; read them \
+only alongside the audit across vacancies.";
+
 pub const SMALL_NUMBERS: &str = "One vacancy's figures are far too small to support statistical conclusions \
 about bias. This report shows how the panel scored and decided; patterns across vacancies belong to the HR \
-audit (`fairpanel audit`).";
+audit across vacancies.";
 
 #[derive(Debug, Serialize)]
 pub struct DecisionReport {
@@ -37,11 +41,15 @@ pub struct DecisionReport {
     pub decision_findings: Vec<Finding>,
     /// Phrases in rationales, reasons and evidence notes that warrant reflection.
     pub language: Vec<Finding>,
+    /// This vacancy's applicants by group and stage, small counts suppressed.
+    pub pipeline: Vec<crate::report::audit::FunnelRow>,
+    pub pipeline_applications: usize,
     pub summary: Summary,
     /// Whether the event log verified; filled for the written report only (`with_integrity`), because
     /// verifying reads the whole log and the checks run on every moderate and decide.
     pub integrity: Option<Integrity>,
     pub small_numbers_note: &'static str,
+    pub pipeline_note: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -381,7 +389,11 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         candidates: candidates.len(),
         candidates_revealed: candidates.iter().filter(|c| c.revealed).count(),
     };
+    let monitoring = store.monitoring(vacancy)?;
+    let pipeline = crate::report::audit::funnel_of(&monitoring, policy.suppression_threshold);
     Ok(DecisionReport {
+        pipeline,
+        pipeline_applications: monitoring.len(),
         generated_at: crate::model::now(),
         fairpanel_version: env!("CARGO_PKG_VERSION"),
         vacancy: VacancyInfo {
@@ -444,5 +456,6 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         summary,
         integrity: None,
         small_numbers_note: SMALL_NUMBERS,
+        pipeline_note: PIPELINE_NOTE,
     })
 }

@@ -1,6 +1,8 @@
 //! Reports: a view model built from the store, checks and statistics, rendered by handlebars templates
 //! (Markdown, self-contained HTML) or serialised as JSON. Templates hold presentation; Rust holds logic.
 
+pub mod audit;
+pub mod charts;
 pub mod decision;
 pub mod text;
 
@@ -11,6 +13,8 @@ use serde::Serialize;
 const DECISION_MD: &str = include_str!("templates/decision.md.hbs");
 const DECISION_HTML: &str = include_str!("templates/decision.html.hbs");
 const STYLE_CSS: &str = include_str!("templates/style.css");
+const AUDIT_MD: &str = include_str!("templates/audit.md.hbs");
+const AUDIT_HTML: &str = include_str!("templates/audit.html.hbs");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -42,7 +46,16 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     }
     h.register_template_string("decision.md", DECISION_MD)?;
     h.register_template_string("decision.html", DECISION_HTML)?;
+    h.register_template_string("audit.md", AUDIT_MD)?;
+    h.register_template_string("audit.html", AUDIT_HTML)?;
     h.register_partial("style", STYLE_CSS)?;
+    h.register_helper("pct", Box::new(pct));
+    h.register_helper("num", Box::new(num));
+    h.register_helper("ci", Box::new(ci));
+    h.register_helper("ci_pct", Box::new(ci_pct));
+    h.register_helper("pval", Box::new(pval));
+    h.register_helper("heatmap", Box::new(heatmap));
+    h.register_helper("funnel_chart", Box::new(funnel_chart));
     h.register_helper("fmt1", Box::new(fmt1));
     h.register_helper("inc", Box::new(inc));
     Ok(h)
@@ -50,6 +63,35 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
 
 handlebars::handlebars_helper!(fmt1: |x: f64| format!("{x:.1}"));
 handlebars::handlebars_helper!(inc: |i: u64| i + 1);
+
+// Formatting helpers take any JSON so that a missing value (null, or "suppressed") prints as such
+// instead of failing the render.
+handlebars::handlebars_helper!(pct: |x: Json| match x.as_f64() { Some(v) => format!("{:.1}%", v * 100.0), None => dash(x) });
+handlebars::handlebars_helper!(num: |x: Json| match x.as_f64() { Some(v) => format!("{v:.2}"), None => dash(x) });
+handlebars::handlebars_helper!(ci: |x: Json| match (x.get(0).and_then(|v| v.as_f64()), x.get(1).and_then(|v| v.as_f64())) {
+    (Some(a), Some(b)) => format!("{a:.2} to {b:.2}"),
+    _ => "–".to_string(),
+});
+handlebars::handlebars_helper!(ci_pct: |x: Json| match (x.get(0).and_then(|v| v.as_f64()), x.get(1).and_then(|v| v.as_f64())) {
+    (Some(a), Some(b)) => format!("{:.1}–{:.1}%", a * 100.0, b * 100.0),
+    _ => "–".to_string(),
+});
+handlebars::handlebars_helper!(pval: |x: Json| match x.as_f64() {
+    Some(v) if v < 0.001 => "< 0.001".to_string(),
+    Some(v) => format!("{v:.3}"),
+    None => "–".to_string(),
+});
+handlebars::handlebars_helper!(heatmap: |panellists: Json, rows: Json, min: f64, max: f64|
+    charts::heatmap(panellists.as_array().map_or(&[][..], |v| v), rows.as_array().map_or(&[][..], |v| v), min, max));
+handlebars::handlebars_helper!(funnel_chart: |rows: Json|
+    charts::funnel(&audit::STAGES, rows.as_array().map_or(&[][..], |v| v)));
+
+fn dash(x: &serde_json::Value) -> String {
+    match x.as_str() {
+        Some(s) => s.to_string(),
+        None => "–".to_string(),
+    }
+}
 
 pub fn render<T: Serialize>(template: &str, kind: Kind, view: &T) -> Result<String> {
     Ok(registry(kind)?.render(template, view)?)

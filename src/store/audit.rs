@@ -72,6 +72,8 @@ pub struct AuditData {
     pub pipeline: Vec<PipelineCount>,
     pub scores: AuditScores,
     pub panels: Vec<PanelMember>,
+    /// Ids of `diversity-attitude` questions in the banks these vacancies use.
+    pub diversity_questions: std::collections::HashSet<String>,
 }
 
 fn intern(table: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -211,11 +213,18 @@ impl Store {
                 });
             }
         }
+        let diversity_questions = bank_categories
+            .values()
+            .flatten()
+            .filter(|(_, c)| c.as_str() == crate::bank::DIVERSITY)
+            .map(|(q, _)| q.clone())
+            .collect();
         Ok(AuditData {
             vacancies,
             pipeline,
             scores,
             panels,
+            diversity_questions,
         })
     }
 }

@@ -5,11 +5,13 @@
 //! the busy timeout instead of failing with "database is locked" on upgrade from a read lock.
 
 mod audit;
+mod bulk;
 mod events;
 mod records;
 mod schema;
 
 pub use audit::*;
+pub use bulk::*;
 pub use events::{Event, VerifyReport};
 pub use records::*;
 pub use schema::LATEST as SCHEMA_VERSION;

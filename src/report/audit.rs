@@ -1,0 +1,895 @@
+//! The HR audit across vacancies: the view model and the statistics behind it.
+//!
+//! Conventions (also stated in the report itself):
+//! - **Funnel**: each applicant counts at every stage up to the furthest one reached. A stage's
+//!   selection rate is (reached this stage) ÷ (reached the one before), with a 95% Wilson interval.
+//! - **Impact ratios** compare each of the five ONS groups with the highest-rate group; the
+//!   four-fifths rule is decided in exact arithmetic (exactly 0.80 is not adverse). "Not stated"
+//!   (declined or not asked) is excluded from ratios but always counted.
+//! - **Suppression**: funnel counts below the policy threshold are suppressed, together with the cells
+//!   that would reveal them from totals; no rate or ratio is computed from a suppressed count.
+//! - **WRES indicator 2**: relative likelihood of White shortlisted applicants being appointed compared
+//!   with BME shortlisted applicants, Katz 95% interval; not computed when any count is suppressed.
+//! - **Pooled test**: Cochran–Mantel–Haenszel across vacancies (one 2×2 stratum per vacancy: White/BME
+//!   × selected/not), with continuity correction, so many small posts can be read together.
+//! - **Reliability**: Krippendorff's alpha (interval) over every candidate × question cell, which
+//!   tolerates panels of different people; per vacancy ICC(2,1) (two-way random, absolute agreement,
+//!   single rater; McGraw & Wong "A,1") over complete cells.
+//! - **Raters**: each panellist's deviation from the mean of their co-panellists on the same candidate
+//!   and question, pooled across vacancies by name; one-sample t test, 95% CI; panellists with fewer
+//!   deviations than the policy's `min_rater_count` are not named. Flags use Holm-adjusted p < 0.05 across
+//!   all panellists tested, so testing hundreds of people does not manufacture findings.
+//! - **Rater × group**: for each named panellist and candidate group, the deviation for that group minus
+//!   the deviation for all other stated groups, Welch test, Holm-adjusted across all pairs.
+
+use crate::checks::divergence::median;
+use crate::ethnicity::{self, Group};
+use crate::policy::Policy;
+use crate::stats::{self, proportions, raters, reliability, suppression};
+use crate::store::{AuditData, AuditFilter, Store};
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub const STAGES: [&str; 5] = [
+    "applied",
+    "shortlisted",
+    "interviewed",
+    "offered",
+    "appointed",
+];
+const ROWS: [Group; 7] = [
+    Group::Asian,
+    Group::Black,
+    Group::Mixed,
+    Group::White,
+    Group::Other,
+    Group::Declined,
+    Group::NotAsked,
+];
+
+/// A count as shown: a number, or "suppressed".
+pub type Count = suppression::Cell;
+
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    pub generated_at: String,
+    pub fairpanel_version: &'static str,
+    pub filter: AuditFilter,
+    pub policy_source: String,
+    pub suppression_threshold: u64,
+    pub min_rater_count: usize,
+    pub vacancies: usize,
+    pub applications: u64,
+    pub scores: usize,
+    pub conventions: Vec<&'static str>,
+    pub funnel: Vec<FunnelRow>,
+    pub transitions: Vec<Transition>,
+    pub wres: WresView,
+    pub disclosure: Disclosure,
+    pub splits: Splits,
+    pub composition: Composition,
+    pub reliability: Reliability,
+    pub raters: Raters,
+    pub rater_groups: RaterGroups,
+    pub diversity_scores: Vec<GroupMean>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunnelRow {
+    pub group: &'static str,
+    pub label: &'static str,
+    /// Applicants reaching each stage (in `STAGES` order).
+    pub reached: Vec<Count>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Transition {
+    pub from: &'static str,
+    pub to: &'static str,
+    pub groups: Vec<Rate>,
+    /// Highest-rate group among those not suppressed.
+    pub reference_group: Option<&'static str>,
+    pub reference_label: Option<&'static str>,
+    pub adverse_groups: Vec<&'static str>,
+    /// White vs BME pooled across vacancies.
+    pub pooled: Option<Pooled>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rate {
+    pub group: &'static str,
+    pub label: &'static str,
+    /// A count behind this rate is suppressed, so no rate is shown.
+    pub suppressed: bool,
+    pub of: Count,
+    pub selected: Count,
+    pub rate: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub impact_ratio: Option<f64>,
+    pub adverse: Option<bool>,
+    pub fisher_p: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pooled {
+    pub test: &'static str,
+    pub strata: usize,
+    pub chi2: f64,
+    pub p: f64,
+    /// Mantel–Haenszel common odds ratio of selection, White vs BME (above 1 favours White).
+    pub common_odds_ratio: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WresView {
+    pub white_shortlisted: Count,
+    pub white_appointed: Count,
+    pub bme_shortlisted: Count,
+    pub bme_appointed: Count,
+    /// Shortlisted applicants who did not state their ethnicity: excluded from the ratio, counted here.
+    pub not_stated_shortlisted: Count,
+    pub relative_likelihood: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Disclosure {
+    pub applications: u64,
+    pub stated: Count,
+    pub declined: Count,
+    pub not_asked: Count,
+    pub declined_rate: Option<f64>,
+    pub not_asked_rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Splits {
+    pub band: Vec<SplitRow>,
+    pub internal: Vec<SplitRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SplitRow {
+    pub value: String,
+    pub applications: u64,
+    pub wres: WresView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Composition {
+    pub vacancies_with_panel: usize,
+    pub with_minority_member: usize,
+    pub with_trained_member: usize,
+    pub with_diversity_question: usize,
+    pub minority_share: Option<f64>,
+    pub trained_share: Option<f64>,
+    pub diversity_share: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Reliability {
+    /// Krippendorff's alpha (interval) over every cell.
+    pub alpha: Option<f64>,
+    pub cells: usize,
+    pub per_vacancy: Vec<VacancyIcc>,
+    pub vacancies_computed: usize,
+    pub median_icc2: Option<f64>,
+    /// Vacancies whose ICC(2,1) is below 0.5 (poor agreement, Koo & Li 2016).
+    pub below_half: usize,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VacancyIcc {
+    pub vacancy: String,
+    pub cells: usize,
+    pub panellists: usize,
+    pub icc2: f64,
+    pub icc2_ci95: [f64; 2],
+}
+
+#[derive(Debug, Serialize)]
+pub struct Raters {
+    pub named: Vec<RaterRow>,
+    pub named_count: usize,
+    pub flagged_count: usize,
+    /// Panellists below the minimum count: not named, no conclusion drawn.
+    pub not_named: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RaterRow {
+    pub panellist: String,
+    pub n: usize,
+    pub mean_deviation: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub p: Option<f64>,
+    pub p_holm: Option<f64>,
+    /// "lenient" or "severe" when the Holm-adjusted p is below 0.05.
+    pub flag: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RaterGroups {
+    /// Pairs with a Holm-adjusted p below 0.05.
+    pub flagged: Vec<RaterGroupRow>,
+    pub tested: usize,
+    pub not_tested: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RaterGroupRow {
+    pub panellist: String,
+    pub group: &'static str,
+    pub n_group: usize,
+    pub n_rest: usize,
+    /// Mean deviation for this group minus mean deviation for the others (negative: scored lower).
+    pub difference: f64,
+    pub ci95: [f64; 2],
+    pub p: f64,
+    pub p_holm: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupMean {
+    pub group: &'static str,
+    pub label: &'static str,
+    pub candidates: Count,
+    pub mean: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+}
+
+const CONVENTIONS: [&str; 8] = [
+    "Each applicant counts at every stage up to the furthest reached; a stage's rate is reached ÷ reached the stage before, with a 95% Wilson interval.",
+    "Impact ratios compare each group with the highest-rate group; under the four-fifths rule a ratio below 0.80 is adverse (exactly 0.80 is not). Fisher's exact test is two-sided.",
+    "Not stated (declined or not asked) is excluded from ratios and always counted.",
+    "The four-fifths rule is a screening rule, not a test: with small numbers a ratio below 0.80 can arise by chance, so read it with its interval and Fisher p.",
+    "Counts below the suppression threshold are suppressed, with any cell that would reveal them; nothing is computed from a suppressed count.",
+    "WRES indicator 2 = (White appointed ÷ White shortlisted) ÷ (BME appointed ÷ BME shortlisted), Katz 95% interval; above 1 favours White applicants.",
+    "The pooled test is Cochran–Mantel–Haenszel across vacancies, with continuity correction.",
+    "Rater deviations are from the mean of co-panellists on the same candidate and question; flags use Holm-adjusted p < 0.05 across everyone tested.",
+];
+
+fn group_of(code: &str) -> Group {
+    ethnicity::by_code(code).map_or(Group::NotAsked, |c| c.group)
+}
+
+fn stage_index(s: &str) -> usize {
+    STAGES.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+fn shown(c: &Count) -> Option<u64> {
+    match c {
+        suppression::Cell::Shown(n) => Some(*n),
+        suppression::Cell::Suppressed => None,
+    }
+}
+
+fn share(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// WRES from raw counts, suppressing small counts (primary only: the four are reported together).
+fn wres(ws: u64, wa: u64, bs: u64, ba: u64, ns: u64, threshold: u64) -> WresView {
+    let cell = |n: u64| {
+        if suppression::is_suppressed(n, threshold) {
+            Count::Suppressed
+        } else {
+            Count::Shown(n)
+        }
+    };
+    let counts = [cell(ws), cell(wa), cell(bs), cell(ba)];
+    let mut v = WresView {
+        white_shortlisted: cell(ws),
+        white_appointed: cell(wa),
+        bme_shortlisted: cell(bs),
+        bme_appointed: cell(ba),
+        not_stated_shortlisted: cell(ns),
+        relative_likelihood: None,
+        ci95: None,
+        note: None,
+    };
+    if counts.iter().any(|c| c.is_suppressed()) {
+        v.note = Some(format!(
+            "counts below {threshold}: suppressed, no ratio computed"
+        ));
+        return v;
+    }
+    match proportions::wres_relative_likelihood(ws, wa, bs, ba) {
+        Ok(w) => {
+            v.relative_likelihood = Some(w.relative_likelihood);
+            v.ci95 = Some(w.ci95);
+        }
+        Err(e) => v.note = Some(e.to_string()),
+    }
+    v
+}
+
+pub fn build(
+    store: &Store,
+    filter: &AuditFilter,
+    policy: &Policy,
+    policy_source: &str,
+) -> Result<AuditReport> {
+    let data = store.audit_data(filter)?;
+    let t = policy.suppression_threshold;
+
+    // reached[group][stage] overall; per vacancy White/BME reached per stage for pooled tests.
+    let mut reached = [[0u64; 5]; 7];
+    let mut per_vacancy: HashMap<u32, [[u64; 5]; 2]> = HashMap::new();
+    let mut by_band: HashMap<String, [u64; 5]> = HashMap::new();
+    let mut by_internal: HashMap<&'static str, [u64; 5]> = HashMap::new();
+    let mut band_apps: HashMap<String, u64> = HashMap::new();
+    let mut internal_apps: HashMap<&'static str, u64> = HashMap::new();
+    let (mut declined, mut not_asked, mut applications) = (0, 0, 0);
+    for p in &data.pipeline {
+        let g = group_of(&p.ethnicity);
+        let row = ROWS
+            .iter()
+            .position(|x| *x == g)
+            .expect("every group has a row");
+        let s = stage_index(&p.stage);
+        applications += p.n;
+        match g {
+            Group::Declined => declined += p.n,
+            Group::NotAsked => not_asked += p.n,
+            _ => {}
+        }
+        for r in reached[row].iter_mut().take(s + 1) {
+            *r += p.n;
+        }
+        // WRES split counters: [white shortlisted, white appointed, bme shortlisted, bme appointed, not stated shortlisted]
+        let wres_add = |acc: &mut [u64; 5]| {
+            if s >= 1 {
+                match g.wres() {
+                    Some(ethnicity::WresGroup::White) => {
+                        acc[0] += p.n;
+                        if s == 4 {
+                            acc[1] += p.n;
+                        }
+                    }
+                    Some(ethnicity::WresGroup::Bme) => {
+                        acc[2] += p.n;
+                        if s == 4 {
+                            acc[3] += p.n;
+                        }
+                    }
+                    None => acc[4] += p.n,
+                }
+            }
+        };
+        let band = data.vacancies[p.vacancy as usize]
+            .band
+            .clone()
+            .unwrap_or_else(|| "(no band)".into());
+        wres_add(by_band.entry(band.clone()).or_default());
+        *band_apps.entry(band).or_default() += p.n;
+        let int = match p.internal {
+            Some(true) => "internal",
+            Some(false) => "external",
+            None => "not recorded",
+        };
+        wres_add(by_internal.entry(int).or_default());
+        *internal_apps.entry(int).or_default() += p.n;
+        if let Some(w) = g.wres() {
+            let e = per_vacancy.entry(p.vacancy).or_default();
+            let i = if w == ethnicity::WresGroup::White {
+                0
+            } else {
+                1
+            };
+            for r in e[i].iter_mut().take(s + 1) {
+                *r += p.n;
+            }
+        }
+    }
+    let table: Vec<Vec<u64>> = reached.iter().map(|r| r.to_vec()).collect();
+    let cells = suppression::suppress(&table, t);
+    let funnel: Vec<FunnelRow> = ROWS
+        .iter()
+        .zip(&cells)
+        .map(|(g, c)| FunnelRow {
+            group: g.key(),
+            label: g.label(),
+            reached: c.clone(),
+        })
+        .collect();
+
+    let mut transitions = Vec::new();
+    for k in 1..5 {
+        let stated: Vec<usize> = (0..5).collect();
+        let mut inputs = Vec::new();
+        for &r in &stated {
+            if let (Some(of), Some(sel)) = (shown(&cells[r][k - 1]), shown(&cells[r][k])) {
+                if of > 0 {
+                    inputs.push((ROWS[r].key().to_string(), of, sel));
+                }
+            }
+        }
+        let impact = proportions::impact_ratios(&inputs).ok();
+        let groups: Vec<Rate> = stated
+            .iter()
+            .map(|&r| {
+                let gi = impact
+                    .as_ref()
+                    .and_then(|i| i.groups.iter().find(|x| x.group == ROWS[r].key()));
+                Rate {
+                    group: ROWS[r].key(),
+                    label: ROWS[r].label(),
+                    suppressed: cells[r][k - 1].is_suppressed() || cells[r][k].is_suppressed(),
+                    of: cells[r][k - 1],
+                    selected: cells[r][k],
+                    rate: gi.and_then(|g| g.rate),
+                    ci95: gi.and_then(|g| g.ci95),
+                    impact_ratio: gi.and_then(|g| g.impact_ratio),
+                    adverse: gi.and_then(|g| g.adverse),
+                    fisher_p: gi.and_then(|g| g.fisher_p),
+                }
+            })
+            .collect();
+        let strata: Vec<[u64; 4]> = per_vacancy
+            .values()
+            .map(|v| {
+                [
+                    v[0][k],
+                    v[0][k - 1] - v[0][k],
+                    v[1][k],
+                    v[1][k - 1] - v[1][k],
+                ]
+            })
+            .collect();
+        // No conclusion from small numbers: the pooled test needs every White/BME total at this step
+        // to reach the threshold.
+        let totals = strata.iter().fold([0u64; 4], |acc, s| {
+            [acc[0] + s[0], acc[1] + s[1], acc[2] + s[2], acc[3] + s[3]]
+        });
+        let big_enough = totals
+            .iter()
+            .all(|&n| !suppression::is_suppressed(n, t) && n > 0);
+        let pooled = big_enough
+            .then(|| stats::proportions::cmh(&strata, true).ok())
+            .flatten()
+            .map(|c| Pooled {
+                test: "Cochran–Mantel–Haenszel",
+                strata: c.strata_used,
+                chi2: c.chi2,
+                p: c.p,
+                common_odds_ratio: Some(c.common_odds_ratio).filter(|x| x.is_finite()),
+                ci95: c.ci95,
+            });
+        transitions.push(Transition {
+            from: STAGES[k - 1],
+            to: STAGES[k],
+            reference_group: impact.as_ref().and_then(|i| {
+                ROWS.iter()
+                    .find(|g| g.key() == i.reference_group)
+                    .map(|g| g.key())
+            }),
+            reference_label: impact.as_ref().and_then(|i| {
+                ROWS.iter()
+                    .find(|g| g.key() == i.reference_group)
+                    .map(|g| g.label())
+            }),
+            adverse_groups: groups
+                .iter()
+                .filter(|g| g.adverse == Some(true))
+                .map(|g| g.label)
+                .collect(),
+            note: impact
+                .is_none()
+                .then(|| "not enough unsuppressed counts to compare groups".to_string()),
+            groups,
+            pooled,
+        });
+    }
+
+    let white = ROWS
+        .iter()
+        .position(|g| *g == Group::White)
+        .expect("white row");
+    let bme_rows: Vec<usize> = (0..ROWS.len()).filter(|&r| ROWS[r].is_bme()).collect();
+    let not_stated_rows: Vec<usize> = (0..ROWS.len()).filter(|&r| !ROWS[r].is_stated()).collect();
+    let sum_rows = |rows: &[usize], k: usize| rows.iter().map(|&r| reached[r][k]).sum::<u64>();
+    let wres_view = wres(
+        reached[white][1],
+        reached[white][4],
+        sum_rows(&bme_rows, 1),
+        sum_rows(&bme_rows, 4),
+        sum_rows(&not_stated_rows, 1),
+        t,
+    );
+    let split = |m: HashMap<String, [u64; 5]>, apps: &HashMap<String, u64>| -> Vec<SplitRow> {
+        let mut v: Vec<SplitRow> = m
+            .into_iter()
+            .map(|(value, a)| SplitRow {
+                applications: apps[&value],
+                wres: wres(a[0], a[1], a[2], a[3], a[4], t),
+                value,
+            })
+            .collect();
+        v.sort_by(|a, b| a.value.cmp(&b.value));
+        v
+    };
+    let splits = Splits {
+        band: split(by_band, &band_apps),
+        internal: split(
+            by_internal
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            &internal_apps
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        ),
+    };
+
+    let composition = composition(&data, policy);
+    let (reliability, raters, rater_groups, diversity_scores) = scoring(&data, policy);
+    Ok(AuditReport {
+        generated_at: crate::model::now(),
+        fairpanel_version: env!("CARGO_PKG_VERSION"),
+        filter: filter.clone(),
+        policy_source: policy_source.to_string(),
+        suppression_threshold: t,
+        min_rater_count: policy.min_rater_count,
+        vacancies: data.vacancies.len(),
+        applications,
+        scores: data.scores.points.len(),
+        conventions: CONVENTIONS.to_vec(),
+        funnel,
+        transitions,
+        wres: wres_view,
+        disclosure: disclosure(applications, declined, not_asked, t),
+        splits,
+        composition,
+        reliability,
+        raters,
+        rater_groups,
+        diversity_scores,
+    })
+}
+
+/// One vacancy's applicants reaching each stage by group, suppressed like the audit's funnel.
+pub fn funnel_of(records: &[crate::store::Monitoring], threshold: u64) -> Vec<FunnelRow> {
+    let mut reached = [[0u64; 5]; 7];
+    for m in records {
+        let row = ROWS
+            .iter()
+            .position(|g| *g == group_of(&m.ethnicity))
+            .expect("every group has a row");
+        for r in reached[row].iter_mut().take(stage_index(&m.stage) + 1) {
+            *r += 1;
+        }
+    }
+    let table: Vec<Vec<u64>> = reached.iter().map(|r| r.to_vec()).collect();
+    ROWS.iter()
+        .zip(suppression::suppress(&table, threshold))
+        .map(|(g, reached)| FunnelRow {
+            group: g.key(),
+            label: g.label(),
+            reached,
+        })
+        .collect()
+}
+
+/// Disclosure counts, suppressed like the funnel (with its complement, so neither can be recovered
+/// from the total).
+fn disclosure(applications: u64, declined: u64, not_asked: u64, t: u64) -> Disclosure {
+    let cells = suppression::suppress(
+        &[vec![
+            applications - declined - not_asked,
+            declined,
+            not_asked,
+        ]],
+        t,
+    );
+    let rate = |c: &Count| {
+        shown(c)
+            .filter(|_| applications > 0)
+            .map(|n| n as f64 / applications as f64)
+    };
+    Disclosure {
+        applications,
+        declined_rate: rate(&cells[0][1]),
+        not_asked_rate: rate(&cells[0][2]),
+        stated: cells[0][0],
+        declined: cells[0][1],
+        not_asked: cells[0][2],
+    }
+}
+
+fn composition(data: &AuditData, policy: &Policy) -> Composition {
+    let mut minority = vec![false; data.vacancies.len()];
+    let mut trained = vec![false; data.vacancies.len()];
+    let mut has_panel = vec![false; data.vacancies.len()];
+    for m in &data.panels {
+        let v = m.vacancy as usize;
+        has_panel[v] = true;
+        if m.ethnicity
+            .as_deref()
+            .and_then(ethnicity::by_code)
+            .is_some_and(|c| c.group.is_bme())
+        {
+            minority[v] = true;
+        }
+        let created = &data.vacancies[v].created;
+        let year: i32 = created.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+        let cutoff = format!(
+            "{:04}{}",
+            year - policy.training_valid_years as i32,
+            created.get(4..10).unwrap_or("")
+        );
+        if m.trained_on
+            .as_deref()
+            .is_some_and(|d| d >= cutoff.as_str() && d <= created.as_str())
+        {
+            trained[v] = true;
+        }
+    }
+    let n = has_panel.iter().filter(|x| **x).count();
+    let count = |xs: &[bool]| {
+        xs.iter()
+            .zip(&has_panel)
+            .filter(|(x, p)| **x && **p)
+            .count()
+    };
+    let diversity = data
+        .vacancies
+        .iter()
+        .zip(&has_panel)
+        .filter(|(v, p)| **p && v.categories.iter().any(|c| c == crate::bank::DIVERSITY))
+        .count();
+    Composition {
+        vacancies_with_panel: n,
+        with_minority_member: count(&minority),
+        with_trained_member: count(&trained),
+        with_diversity_question: diversity,
+        minority_share: share(count(&minority), n),
+        trained_share: share(count(&trained), n),
+        diversity_share: share(diversity, n),
+    }
+}
+
+/// One candidate × question cell of a vacancy: who scored it, and the scores.
+type PanelCell = (Vec<u32>, Vec<f64>);
+
+/// Reliability, rater effects and diversity-question scores from the sealed scores.
+fn scoring(
+    data: &AuditData,
+    policy: &Policy,
+) -> (Reliability, Raters, RaterGroups, Vec<GroupMean>) {
+    let s = &data.scores;
+    let pts = &s.points;
+    let t = policy.suppression_threshold;
+    // Cells are contiguous runs of (candidate, question).
+    let mut alpha_units: Vec<Vec<Option<f64>>> = Vec::new();
+    let mut devs: Vec<Vec<f64>> = vec![Vec::new(); s.panellists.len()];
+    // Per panellist, per group: deviations; index 5 = all stated groups (for "rest").
+    let mut devs_by_group: Vec<[Vec<f64>; 5]> = vec![Default::default(); s.panellists.len()];
+    let mut vac_cells: HashMap<u32, Vec<PanelCell>> = HashMap::new();
+    let mut scratch = Vec::new();
+    let mut i = 0;
+    while i < pts.len() {
+        let mut j = i;
+        while j < pts.len()
+            && pts[j].candidate == pts[i].candidate
+            && pts[j].question == pts[i].question
+        {
+            j += 1;
+        }
+        let cell = &pts[i..j];
+        let xs: Vec<f64> = cell.iter().map(|p| p.score as f64).collect();
+        if cell.len() >= 2 {
+            alpha_units.push(xs.iter().map(|x| Some(*x)).collect());
+        }
+        scratch.clear();
+        raters::cell_deviations(&xs, &mut scratch);
+        let group = s.ethnicity.get(&pts[i].candidate).map(|c| group_of(c));
+        let gi = group.and_then(|g| Group::STATED.iter().position(|x| *x == g));
+        for (p, d) in cell.iter().zip(&scratch) {
+            devs[p.panellist as usize].push(*d);
+            if let Some(gi) = gi {
+                devs_by_group[p.panellist as usize][gi].push(*d);
+            }
+        }
+        vac_cells
+            .entry(pts[i].vacancy)
+            .or_default()
+            .push((cell.iter().map(|p| p.panellist).collect(), xs));
+        i = j;
+    }
+
+    // Reliability.
+    let alpha = reliability::krippendorff_alpha(&alpha_units, reliability::Level::Interval).ok();
+    let mut per_vacancy = Vec::new();
+    for (v, cells) in &vac_cells {
+        // Complete cells only: the panel most cells share, in a fixed order.
+        let mut counts: HashMap<&Vec<u32>, usize> = HashMap::new();
+        for (p, _) in cells {
+            *counts.entry(p).or_default() += 1;
+        }
+        let Some((panel, _)) = counts.into_iter().max_by_key(|(p, n)| (*n, p.len())) else {
+            continue;
+        };
+        let matrix: Vec<Vec<f64>> = cells
+            .iter()
+            .filter(|(p, _)| p == panel)
+            .map(|(_, x)| x.clone())
+            .collect();
+        if let Ok(r) = reliability::icc(&matrix) {
+            if let Some(f) = r.form("ICC2") {
+                per_vacancy.push(VacancyIcc {
+                    vacancy: data.vacancies[*v as usize].id.clone(),
+                    cells: matrix.len(),
+                    panellists: panel.len(),
+                    icc2: f.icc,
+                    icc2_ci95: f.ci95,
+                });
+            }
+        }
+    }
+    per_vacancy.sort_by(|a, b| a.vacancy.cmp(&b.vacancy));
+    let mut iccs: Vec<f64> = per_vacancy.iter().map(|v| v.icc2).collect();
+    let reliability = Reliability {
+        alpha,
+        cells: alpha_units.len(),
+        vacancies_computed: per_vacancy.len(),
+        median_icc2: (!iccs.is_empty()).then(|| median(&mut iccs)),
+        below_half: per_vacancy.iter().filter(|v| v.icc2 < 0.5).count(),
+        note: (vac_cells.len() > per_vacancy.len()).then(|| {
+            format!(
+                "{} vacancy(ies) without an ICC: too few complete cells, or no variation",
+                vac_cells.len() - per_vacancy.len()
+            )
+        }),
+        per_vacancy,
+    };
+
+    // Raters.
+    let min = policy.min_rater_count;
+    let mut named = Vec::new();
+    let mut not_named = 0;
+    for (p, d) in devs.iter().enumerate() {
+        if d.len() < min {
+            not_named += 1;
+            continue;
+        }
+        let e = raters::effect_from_deviations(&s.panellists[p], d, min);
+        named.push(RaterRow {
+            panellist: e.rater,
+            n: e.n,
+            mean_deviation: e.mean_deviation,
+            ci95: e.ci95,
+            p: e.p,
+            p_holm: None,
+            flag: None,
+        });
+    }
+    let tested: Vec<usize> = (0..named.len()).filter(|&i| named[i].p.is_some()).collect();
+    let adj = stats::holm(
+        &tested
+            .iter()
+            .map(|&i| named[i].p.expect("tested"))
+            .collect::<Vec<_>>(),
+    );
+    for (&i, a) in tested.iter().zip(adj) {
+        named[i].p_holm = Some(a);
+        if a < 0.05 {
+            named[i].flag = named[i]
+                .mean_deviation
+                .map(|m| if m > 0.0 { "lenient" } else { "severe" });
+        }
+    }
+    named.sort_by(|a, b| a.panellist.cmp(&b.panellist));
+
+    // Rater × group.
+    let mut candidates = Vec::new();
+    let mut not_tested = 0;
+    for (p, groups) in devs_by_group.iter().enumerate() {
+        if devs[p].len() < min {
+            continue;
+        }
+        for gi in 0..5 {
+            let rest: Vec<f64> = (0..5)
+                .filter(|&k| k != gi)
+                .flat_map(|k| groups[k].iter().copied())
+                .collect();
+            let e = raters::group_entry_from_deviations(
+                &s.panellists[p],
+                Group::STATED[gi].key(),
+                &groups[gi],
+                &rest,
+                t as usize,
+            );
+            match e.effect {
+                Some(g) => candidates.push((p, gi, g)),
+                None => not_tested += 1,
+            }
+        }
+    }
+    let adj = stats::holm(&candidates.iter().map(|c| c.2.p).collect::<Vec<_>>());
+    let tested_pairs = candidates.len();
+    let mut flagged: Vec<RaterGroupRow> = candidates
+        .into_iter()
+        .zip(adj)
+        .filter(|(_, a)| *a < 0.05)
+        .map(|((p, gi, g), a)| RaterGroupRow {
+            panellist: s.panellists[p].clone(),
+            group: Group::STATED[gi].key(),
+            n_group: g.n_a,
+            n_rest: g.n_b,
+            difference: g.difference,
+            ci95: g.ci95,
+            p: g.p,
+            p_holm: a,
+        })
+        .collect();
+    flagged.sort_by(|a, b| a.panellist.cmp(&b.panellist).then(a.group.cmp(b.group)));
+
+    // Diversity-attitude questions: each candidate's mean score over them, by candidate group.
+    let diversity: Vec<bool> = s
+        .questions
+        .iter()
+        .map(|q| data.diversity_questions.contains(q))
+        .collect();
+    let mut per_candidate: HashMap<i64, (f64, usize)> = HashMap::new();
+    for p in pts.iter().filter(|p| diversity[p.question as usize]) {
+        let e = per_candidate.entry(p.candidate).or_default();
+        e.0 += p.score as f64;
+        e.1 += 1;
+    }
+    let mut by_group: [Vec<f64>; 5] = Default::default();
+    for (c, (sum, n)) in per_candidate {
+        if let Some(gi) = s
+            .ethnicity
+            .get(&c)
+            .and_then(|code| Group::STATED.iter().position(|g| *g == group_of(code)))
+        {
+            by_group[gi].push(sum / n as f64);
+        }
+    }
+    let diversity_scores = Group::STATED
+        .iter()
+        .zip(by_group)
+        .map(|(g, xs)| {
+            let n = xs.len() as u64;
+            if suppression::is_suppressed(n, t) {
+                return GroupMean {
+                    group: g.key(),
+                    label: g.label(),
+                    candidates: Count::Suppressed,
+                    mean: None,
+                    ci95: None,
+                };
+            }
+            let m = stats::mean_ci95(&xs).ok();
+            GroupMean {
+                group: g.key(),
+                label: g.label(),
+                candidates: Count::Shown(n),
+                mean: m.as_ref().map(|m| m.mean),
+                ci95: m.map(|m| m.ci95),
+            }
+        })
+        .collect();
+    (
+        reliability,
+        Raters {
+            named_count: named.len(),
+            flagged_count: named.iter().filter(|r| r.flag.is_some()).count(),
+            named,
+            not_named,
+        },
+        RaterGroups {
+            flagged,
+            tested: tested_pairs,
+            not_tested,
+        },
+        diversity_scores,
+    )
+}

@@ -1,0 +1,644 @@
+//! Bulk writes: whole vacancies (panel, candidates, sealed sheets, moderations, decision) and their
+//! application pipelines in one transaction, for loading a large organisation's history at once.
+//!
+//! The rows and events are the ones the one-at-a-time API writes, with the timestamps and actors the
+//! caller gives instead of the clock and the session's actor. Speed comes from cached statements and
+//! from keeping the event log's hash chain in memory: the last seq and hash are read once, and each
+//! answer, moderation and decision event embeds its `record` built in Rust with the same keys and JSON
+//! types as the SQL in [`super::events`] (`ANSWER_RECORD`, `MODERATION_RECORD`, `DECISION_RECORD`), so
+//! `fairpanel verify` checks them exactly as it checks records written one at a time.
+//!
+//! The domain rules the commands apply (scale, question plan, composition, divergence before a decision)
+//! are the caller's; the database's own rules (foreign keys, sealed sheets, append-only answers and
+//! events) still hold. Use it inside [`super::Store::write`], and write nothing else to the event log in
+//! that transaction while a [`Bulk`] is open.
+
+use super::events::{chain_hash, GENESIS};
+use super::Tx;
+use crate::bank::Bank;
+use crate::model::Role;
+use anyhow::{ensure, Context, Result};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// One vacancy's whole journey. Indexes (`candidate`, `panellist`, `question`) point into this
+/// vacancy's `applicants`, `panel` and `questions`.
+#[derive(Debug, Clone)]
+pub struct BulkVacancy {
+    pub id: String,
+    pub title: String,
+    pub band: Option<String>,
+    pub service: Option<String>,
+    /// Question ids in interview order.
+    pub questions: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Who created the vacancy, added the panel and the candidates for interview.
+    pub created_by: String,
+    pub panel: Vec<BulkPanellist>,
+    /// Every applicant with monitoring data; those at `interviewed` or later are candidates for
+    /// interview, the rest are added with the pipeline by [`Bulk::applications`].
+    pub applicants: Vec<BulkApplicant>,
+    pub sheets: Vec<BulkSheet>,
+    pub moderations: Vec<BulkModeration>,
+    pub decision: Option<BulkDecision>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkPanellist {
+    pub name: String,
+    pub role: Role,
+    /// Self-declared NHS ETHNIC CATEGORY code.
+    pub ethnicity: Option<String>,
+    /// YYYY-MM-DD.
+    pub trained_on: Option<String>,
+    pub added_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkApplicant {
+    pub reference: String,
+    /// When a candidate for interview was added (applicants not interviewed are added at the import).
+    pub added_at: String,
+    /// Furthest stage reached: applied, shortlisted, interviewed, offered or appointed.
+    pub stage: &'static str,
+    /// NHS ETHNIC CATEGORY code (Z declined, 99 not asked).
+    pub ethnicity: String,
+    pub gender: Option<String>,
+    pub disability: Option<String>,
+    pub internal: Option<bool>,
+}
+
+impl BulkApplicant {
+    /// Interviewed applicants are candidates on the scoring screens.
+    pub fn interviewed(&self) -> bool {
+        matches!(self.stage, "interviewed" | "offered" | "appointed")
+    }
+}
+
+/// One panellist's sheet for one candidate, submitted (sealed) after its answers.
+#[derive(Debug, Clone)]
+pub struct BulkSheet {
+    pub candidate: usize,
+    pub panellist: usize,
+    pub opened_at: String,
+    pub submitted_at: String,
+    pub answers: Vec<BulkAnswer>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkAnswer {
+    pub question: usize,
+    pub score: i64,
+    pub evidence: String,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkModeration {
+    pub candidate: usize,
+    pub question: usize,
+    pub score: i64,
+    pub reason: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkDecision {
+    pub appointed: usize,
+    pub reserves: Vec<usize>,
+    pub rationale: String,
+    pub unresolved_reason: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// What a bulk load wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BulkCounts {
+    pub vacancies: u64,
+    pub panellists: u64,
+    /// Candidates for interview.
+    pub candidates: u64,
+    /// Pipeline records (every applicant, interviewed or not).
+    pub applications: u64,
+    pub sheets: u64,
+    pub answers: u64,
+    pub moderations: u64,
+    pub decisions: u64,
+    pub events: u64,
+}
+
+impl std::ops::AddAssign for BulkCounts {
+    fn add_assign(&mut self, o: BulkCounts) {
+        self.vacancies += o.vacancies;
+        self.panellists += o.panellists;
+        self.candidates += o.candidates;
+        self.applications += o.applications;
+        self.sheets += o.sheets;
+        self.answers += o.answers;
+        self.moderations += o.moderations;
+        self.decisions += o.decisions;
+        self.events += o.events;
+    }
+}
+
+// The embedded records, field for field what `json_object` in events.rs produces.
+#[derive(Serialize)]
+struct AnswerRecord<'a> {
+    sheet: i64,
+    question: &'a str,
+    score: i64,
+    evidence: &'a str,
+    correction_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ModerationRecord<'a> {
+    candidate: i64,
+    question: &'a str,
+    score: i64,
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DecisionRecord<'a> {
+    appointed: i64,
+    reserves: &'a [&'a str],
+    rationale: &'a str,
+    unresolved_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Recorded<T> {
+    record: T,
+}
+
+#[derive(Serialize)]
+struct DecisionPayload<'a> {
+    appointed_ref: &'a str,
+    record: DecisionRecord<'a>,
+}
+
+/// Cached statements and the in-memory head of the hash chain for one transaction.
+pub struct Bulk<'c> {
+    conn: &'c Connection,
+    seq: i64,
+    prev: String,
+    bank: i64,
+    bank_json: serde_json::Value,
+    policy_source: String,
+    policy_yaml: String,
+    counts: BulkCounts,
+    event: CachedStatement<'c>,
+    vacancy: CachedStatement<'c>,
+    question: CachedStatement<'c>,
+    panellist: CachedStatement<'c>,
+    ethnicity: CachedStatement<'c>,
+    candidate: CachedStatement<'c>,
+    sheet: CachedStatement<'c>,
+    answer: CachedStatement<'c>,
+    submit: CachedStatement<'c>,
+    moderation: CachedStatement<'c>,
+    decision: CachedStatement<'c>,
+}
+
+impl Tx<'_> {
+    /// Start a bulk load in this transaction: stores the bank once and reads the head of the event log.
+    pub fn bulk(
+        &self,
+        bank: &Bank,
+        bank_yaml: &str,
+        policy_source: &str,
+        policy_yaml: &str,
+    ) -> Result<Bulk<'_>> {
+        let conn: &Connection = self;
+        let sha = hex::encode(Sha256::digest(bank_yaml.as_bytes()));
+        conn.execute(
+            "INSERT OR IGNORE INTO banks (bank_id, version, sha256, yaml) VALUES (?1, ?2, ?3, ?4)",
+            params![bank.id, bank.version, sha, bank_yaml],
+        )?;
+        let bank_row: i64 =
+            conn.query_row("SELECT id FROM banks WHERE sha256 = ?1", [&sha], |r| {
+                r.get(0)
+            })?;
+        let (seq, prev): (i64, String) = conn
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string()));
+        Ok(Bulk {
+            conn,
+            seq,
+            prev,
+            bank: bank_row,
+            bank_json: json!({"id": bank.id, "version": bank.version, "sha256": sha}),
+            policy_source: policy_source.to_string(),
+            policy_yaml: policy_yaml.to_string(),
+            counts: BulkCounts::default(),
+            event: conn.prepare_cached(
+                "INSERT INTO events (seq, at, actor, action, entity, payload, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            vacancy: conn.prepare_cached(
+                "INSERT INTO vacancies (id, title, band, service, bank, policy_source, policy_yaml, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            question: conn.prepare_cached(
+                "INSERT INTO vacancy_questions (vacancy, position, question) VALUES (?1, ?2, ?3)",
+            )?,
+            panellist: conn.prepare_cached(
+                "INSERT INTO panellists (vacancy, name, role, trained_on, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            ethnicity: conn.prepare_cached(
+                "INSERT INTO panellist_ethnicity (panellist, nhs_code) VALUES (?1, ?2)",
+            )?,
+            candidate: conn.prepare_cached(
+                "INSERT INTO candidates (vacancy, ref, added_at, interview) VALUES (?1, ?2, ?3, 1)",
+            )?,
+            sheet: conn.prepare_cached(
+                "INSERT INTO sheets (candidate, panellist, opened_at) VALUES (?1, ?2, ?3)",
+            )?,
+            answer: conn.prepare_cached(
+                "INSERT INTO answers (sheet, question, score, evidence, recorded_at, correction_reason, event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+            )?,
+            submit: conn.prepare_cached("UPDATE sheets SET submitted_at = ?1 WHERE id = ?2")?,
+            moderation: conn.prepare_cached(
+                "INSERT INTO moderations (candidate, question, score, reason, recorded_by, recorded_at, event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            decision: conn.prepare_cached(
+                "INSERT INTO decisions (vacancy, appointed, reserves, rationale, unresolved_reason, recorded_by, recorded_at, event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+        })
+    }
+}
+
+fn get<'v, T>(items: &'v [T], i: usize, what: &str, vacancy: &str) -> Result<&'v T> {
+    items
+        .get(i)
+        .with_context(|| format!("vacancy {vacancy}: no {what} at index {i}"))
+}
+
+impl Bulk<'_> {
+    /// Append one event to the chain; returns its seq.
+    fn event(
+        &mut self,
+        at: &str,
+        actor: &str,
+        action: &str,
+        entity: &str,
+        payload: &str,
+    ) -> Result<i64> {
+        let seq = self.seq + 1;
+        let hash = chain_hash(&self.prev, seq, at, actor, action, entity, payload);
+        self.event.execute(params![
+            seq, at, actor, action, entity, payload, self.prev, hash
+        ])?;
+        self.seq = seq;
+        self.prev = hash;
+        self.counts.events += 1;
+        Ok(seq)
+    }
+
+    /// Write one vacancy: the vacancy and its plan, the panel (with self-declared ethnicity), the
+    /// candidates for interview, each sheet's answers then its submission, the moderations and the
+    /// decision, each with the event the one-at-a-time API would append.
+    pub fn vacancy(&mut self, v: &BulkVacancy) -> Result<()> {
+        let vid = v.id.as_str();
+        self.vacancy.execute(params![
+            vid,
+            v.title,
+            v.band,
+            v.service,
+            self.bank,
+            self.policy_source,
+            self.policy_yaml,
+            v.created_at
+        ])?;
+        for (i, q) in v.questions.iter().enumerate() {
+            self.question.execute(params![vid, i as i64, q])?;
+        }
+        let payload = json!({"title": v.title, "band": v.band, "service": v.service,
+            "bank": self.bank_json["id"], "bank_version": self.bank_json["version"],
+            "bank_sha256": self.bank_json["sha256"], "questions": v.questions,
+            "policy": self.policy_source})
+        .to_string();
+        self.event(
+            &v.created_at,
+            &v.created_by,
+            "vacancy.create",
+            &format!("vacancy/{vid}"),
+            &payload,
+        )?;
+        self.counts.vacancies += 1;
+
+        let mut panel_ids = Vec::with_capacity(v.panel.len());
+        for p in &v.panel {
+            self.panellist.execute(params![
+                vid,
+                p.name,
+                p.role.as_str(),
+                p.trained_on,
+                p.added_at
+            ])?;
+            let id = self.conn.last_insert_rowid();
+            if let Some(code) = &p.ethnicity {
+                self.ethnicity.execute(params![id, code])?;
+            }
+            panel_ids.push(id);
+            let payload = json!({"role": p.role.as_str(), "trained_on": p.trained_on,
+                "ethnicity_declared": p.ethnicity.is_some()})
+            .to_string();
+            self.event(
+                &p.added_at,
+                &v.created_by,
+                "panel.add",
+                &format!("vacancy/{vid}/panellist/{}", p.name),
+                &payload,
+            )?;
+            self.counts.panellists += 1;
+        }
+
+        let mut candidate_ids: Vec<Option<i64>> = vec![None; v.applicants.len()];
+        for (i, a) in v.applicants.iter().enumerate() {
+            if !a.interviewed() {
+                continue;
+            }
+            self.candidate
+                .execute(params![vid, a.reference, a.added_at])?;
+            candidate_ids[i] = Some(self.conn.last_insert_rowid());
+            self.event(
+                &a.added_at,
+                &v.created_by,
+                "candidate.add",
+                &format!("vacancy/{vid}/candidate/{}", a.reference),
+                r#"{"named":false}"#,
+            )?;
+            self.counts.candidates += 1;
+        }
+        let candidate = |i: usize| -> Result<(i64, &str)> {
+            let a = get(&v.applicants, i, "applicant", vid)?;
+            let id = candidate_ids[i].with_context(|| {
+                format!(
+                    "vacancy {vid}: {} reached only the {} stage, so cannot be scored",
+                    a.reference, a.stage
+                )
+            })?;
+            Ok((id, a.reference.as_str()))
+        };
+
+        for s in &v.sheets {
+            let (cid, reference) = candidate(s.candidate)?;
+            let pid = *get(&panel_ids, s.panellist, "panellist", vid)?;
+            let name = v.panel[s.panellist].name.as_str();
+            self.sheet.execute(params![cid, pid, s.opened_at])?;
+            let sheet = self.conn.last_insert_rowid();
+            let entity = format!("vacancy/{vid}/candidate/{reference}/panellist/{name}");
+            let mut scores = BTreeMap::new();
+            for a in &s.answers {
+                let question = get(&v.questions, a.question, "question", vid)?.as_str();
+                let seq = self.seq + 1;
+                self.answer.execute(params![
+                    sheet,
+                    question,
+                    a.score,
+                    a.evidence,
+                    a.recorded_at,
+                    seq
+                ])?;
+                let payload = serde_json::to_string(&Recorded {
+                    record: AnswerRecord {
+                        sheet,
+                        question,
+                        score: a.score,
+                        evidence: &a.evidence,
+                        correction_reason: None,
+                    },
+                })?;
+                self.event(&a.recorded_at, name, "score.answer", &entity, &payload)?;
+                scores.insert(question, a.score);
+                self.counts.answers += 1;
+            }
+            self.submit.execute(params![s.submitted_at, sheet])?;
+            let payload = json!({ "scores": scores }).to_string();
+            self.event(&s.submitted_at, name, "sheet.submit", &entity, &payload)?;
+            self.counts.sheets += 1;
+        }
+
+        for m in &v.moderations {
+            let (cid, reference) = candidate(m.candidate)?;
+            let question = get(&v.questions, m.question, "question", vid)?.as_str();
+            let seq = self.seq + 1;
+            self.moderation.execute(params![
+                cid,
+                question,
+                m.score,
+                m.reason,
+                m.recorded_by,
+                m.recorded_at,
+                seq
+            ])?;
+            let payload = serde_json::to_string(&Recorded {
+                record: ModerationRecord {
+                    candidate: cid,
+                    question,
+                    score: m.score,
+                    reason: m.reason.as_deref(),
+                },
+            })?;
+            self.event(
+                &m.recorded_at,
+                &m.recorded_by,
+                "moderate",
+                &format!("vacancy/{vid}/candidate/{reference}"),
+                &payload,
+            )?;
+            self.counts.moderations += 1;
+        }
+
+        if let Some(d) = &v.decision {
+            let (appointed, appointed_ref) = candidate(d.appointed)?;
+            let reserves: Vec<&str> = d
+                .reserves
+                .iter()
+                .map(|&r| candidate(r).map(|c| c.1))
+                .collect::<Result<_>>()?;
+            let seq = self.seq + 1;
+            self.decision.execute(params![
+                vid,
+                appointed,
+                serde_json::to_string(&reserves)?,
+                d.rationale,
+                d.unresolved_reason,
+                d.recorded_by,
+                d.recorded_at,
+                seq
+            ])?;
+            let payload = serde_json::to_string(&DecisionPayload {
+                appointed_ref,
+                record: DecisionRecord {
+                    appointed,
+                    reserves: &reserves,
+                    rationale: &d.rationale,
+                    unresolved_reason: d.unresolved_reason.as_deref(),
+                },
+            })?;
+            self.event(
+                &d.recorded_at,
+                &d.recorded_by,
+                "decide",
+                &format!("vacancy/{vid}"),
+                &payload,
+            )?;
+            self.counts.decisions += 1;
+        }
+        Ok(())
+    }
+
+    /// Import the pipeline records of already written vacancies, as `import applications` would from a
+    /// CSV file holding them: applicants not yet known become candidates flagged as not interviewed,
+    /// every applicant's monitoring record is stored, and one `applications.import` event records the
+    /// counts and the digest of that CSV text, never the monitoring values.
+    pub fn applications(
+        &mut self,
+        vacancies: &[BulkVacancy],
+        at: &str,
+        actor: &str,
+    ) -> Result<u64> {
+        let mut upsert = self.conn.prepare_cached(
+            "INSERT INTO candidates (vacancy, ref, added_at, interview) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (vacancy, ref) DO UPDATE SET interview = max(interview, excluded.interview)
+             RETURNING id",
+        )?;
+        let mut monitoring = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO monitoring (candidate, stage, ethnicity, gender, disability, internal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut digest = Sha256::new();
+        digest.update(b"vacancy,candidate,stage,ethnicity,gender,disability,internal\n");
+        let mut records = 0u64;
+        let mut line = String::new();
+        for v in vacancies {
+            for a in &v.applicants {
+                let id: i64 = upsert.query_row(
+                    params![v.id, a.reference, at, a.interviewed() as i64],
+                    |r| r.get(0),
+                )?;
+                monitoring.execute(params![
+                    id,
+                    a.stage,
+                    a.ethnicity,
+                    a.gender,
+                    a.disability,
+                    a.internal.map(|b| b as i64)
+                ])?;
+                line.clear();
+                for (i, field) in [
+                    v.id.as_str(),
+                    &a.reference,
+                    a.stage,
+                    &a.ethnicity,
+                    a.gender.as_deref().unwrap_or(""),
+                    a.disability.as_deref().unwrap_or(""),
+                    match a.internal {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "",
+                    },
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    csv_field(&mut line, field);
+                }
+                line.push('\n');
+                digest.update(line.as_bytes());
+                records += 1;
+            }
+        }
+        let payload = json!({"records": records, "vacancies": vacancies.len(),
+            "file_sha256": hex::encode(digest.finalize())})
+        .to_string();
+        self.event(at, actor, "applications.import", "pipeline", &payload)?;
+        self.counts.applications += records;
+        Ok(records)
+    }
+
+    /// What has been written so far.
+    pub fn counts(&self) -> BulkCounts {
+        self.counts
+    }
+
+    /// End the load: checks that nothing else appended to the event log meanwhile.
+    pub fn finish(self) -> Result<BulkCounts> {
+        let head: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+        ensure!(
+            head == self.seq,
+            "the event log moved during a bulk load (expected head {}, found {head})",
+            self.seq
+        );
+        Ok(self.counts)
+    }
+}
+
+/// A CSV field, quoted when it needs to be (RFC 4180).
+fn csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+impl super::Store {
+    /// Prepare this connection for loading a new database in bulk: no fsync at each commit and a larger
+    /// page cache. A crash of the program still leaves every committed transaction whole (the WAL keeps
+    /// them atomic), but a power cut or an operating-system crash during the load may lose or damage the
+    /// file: use it only for a file that can be regenerated, and call [`Self::end_bulk_load`] after.
+    pub fn begin_bulk_load(&self) -> Result<()> {
+        self.conn.pragma_update(None, "synchronous", "OFF")?;
+        self.conn.pragma_update(None, "cache_size", -65_536)?;
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        Ok(())
+    }
+
+    /// Restore full durability: checkpoint the WAL into the database file and flush it to disk.
+    pub fn end_bulk_load(&self) -> Result<()> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "cache_size", -2_000)?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        std::fs::File::open(&self.path)?.sync_all()?;
+        Ok(())
+    }
+
+    /// The hash at the head of the event log (the genesis hash when it is empty).
+    pub fn head_hash(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| GENESIS.to_string()))
+    }
+}
