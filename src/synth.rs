@@ -12,9 +12,9 @@
 //! - `N` vacancies in NHS Talking Therapies services ([`SERVICES`]), Bands 4 to 7 ([`POSTS`]), created
 //!   between 2024-01-01 and 2026-10-31 in id order, each with 6 to 8 questions from the bundled
 //!   `nhs-talking-therapies` bank including one or two `diversity-attitude` questions.
-//! - 25 to 75 applicants per vacancy (50 on average), with NHS ethnic category codes in roughly the
-//!   mix of applicants to English NHS posts ([`APPLICANT_ETHNICITY`]), gender, disability and
-//!   internal/external (about 20% internal), and the furthest stage each reached.
+//! - 25 to 75 applicants per vacancy (50 on average), with NHS ethnic category codes in a plausible
+//!   mix for applicants to English NHS posts (55% White British; [`APPLICANT_ETHNICITY`]), gender,
+//!   disability and internal/external (about 20% internal), and the furthest stage each reached.
 //! - About 5 shortlisted per vacancy; about 90% of those interviewed (at least 2). One interviewed
 //!   candidate is appointed; in about 8% of vacancies the first choice declines the offer (stage
 //!   `offered`) and the reserve is appointed.
@@ -25,7 +25,7 @@
 //! - Every panellist submits a sealed sheet for every interviewed candidate. A score is
 //!   `round(3.1 + 0.6·(ability − 0.3) + question difficulty + candidate×question signal + panellist
 //!   noise)` clamped to the bank's 1–5 scale, where ability is standard normal and independent of
-//!   ethnicity, difficulty has SD 0.25, the shared signal SD 0.35 and the noise SD 0.55.
+//!   ethnicity, difficulty has SD 0.25, the shared signal SD 0.35 and each panellist's noise SD 0.45.
 //! - Cells whose independent scores diverge (range at or above the policy's threshold, 2 points on a
 //!   1–5 scale) get a moderation with a reason to the panel's median in about 90% of vacancies; the
 //!   rest carry an `unresolved_reason` on the decision. The top weighted mean is appointed in about
@@ -38,17 +38,18 @@
 //!
 //! 1. [`LENIENT_PANELLIST`] sits on every [`PLANTED_EVERY`]th vacancy (from the 3rd) and adds
 //!    [`LENIENT_SHIFT`] (+1) to every score they would otherwise give, clamped to the scale. Clamping
-//!    at 5 makes the mean deviation from co-panellists slightly under +1 (about +0.93).
+//!    at 5 makes the mean deviation from co-panellists slightly under +1 (+0.94 at seed 1, N = 10,000).
 //! 2. [`GROUP_BIASED_PANELLIST`] sits on every [`PLANTED_EVERY`]th vacancy (from the 10th; never with
 //!    the lenient panellist) and adds [`GROUP_BIASED_SHIFT`] (−1) to every score for candidates in
 //!    [`GROUP_BIASED_GROUP`] (Black: NHS codes M, N, P), clamped at 1; other candidates are scored like
-//!    everyone else. Their mean deviation from co-panellists is about −0.97 for Black candidates and 0
-//!    for others.
+//!    everyone else. Their mean deviation from co-panellists is −0.98 for Black candidates and +0.00
+//!    for others (seed 1, N = 10,000).
 //! 3. At [`ADVERSE_STAGE`] (applied → shortlisted), applicants in [`ADVERSE_GROUP`] (Asian: codes H, J,
 //!    K, L and R, which fairpanel groups as Asian) are shortlisted with [`ADVERSE_RATIO`] (0.55) times
-//!    the probability of anyone else of the same ability, so their shortlisting rate is about 55% of
-//!    the White rate. Later stages treat every group alike, apart from the small knock-on effect of
-//!    pattern 2 on the panels it sits on.
+//!    the probability of anyone else of the same ability. Their shortlisting rate comes out at about
+//!    57% of the White rate (0.0699 against 0.1229 at seed 1, N = 10,000): redrawing a shortlist of
+//!    fewer than 3 lifts the smallest probabilities slightly. Later stages treat every group alike,
+//!    apart from the small knock-on effect of pattern 2 on the panels it sits on.
 
 use crate::bank::Bank;
 use crate::ethnicity::{self, Group};
@@ -647,7 +648,7 @@ impl Organisation {
                     .iter()
                     .enumerate()
                     .map(|(qi, &k)| {
-                        let raw = (truth[qi] + 0.55 * rng.normal()).round() as i64;
+                        let raw = (truth[qi] + 0.45 * rng.normal()).round() as i64;
                         let score = (raw + shift).clamp(lo, hi);
                         scores[c][qi][pi] = score;
                         BulkAnswer {
@@ -773,7 +774,7 @@ impl Organisation {
                 BulkApplicant {
                     reference: refs(k),
                     added_at: rfc3339(interview_day - 7 * SECS_PER_DAY + order * 600),
-                    stage,
+                    stage: stage.to_string(),
                     ethnicity: a.code.to_string(),
                     gender: a.gender.map(str::to_string),
                     disability: a.disability.map(str::to_string),
@@ -862,6 +863,16 @@ pub fn generate(db: &Path, vacancies: usize, seed: u64, progress: &dyn Fn(u64)) 
                 }
             }
         })?;
+        // Flush each committed batch to disk while the next is written, so little is left at the end.
+        let (flush, flush_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let file = std::fs::File::open(db)?;
+        let flusher = std::thread::Builder::new().name("synth-flush".into());
+        flusher.spawn_scoped(s, move || {
+            for () in flush_rx {
+                // A failed flush here is reported by the final one in `end_bulk_load`.
+                let _ = file.sync_data();
+            }
+        })?;
         for batch in rx {
             let at = Organisation::import_time(&batch);
             counts += store.write(|tx| {
@@ -874,16 +885,215 @@ pub fn generate(db: &Path, vacancies: usize, seed: u64, progress: &dyn Fn(u64)) 
                 bulk.finish()
             })?;
             progress(batch.len() as u64);
+            let _ = flush.try_send(());
         }
         Ok(())
     })?;
-    let t0 = std::time::Instant::now();
     store.end_bulk_load()?;
-    eprintln!("DEBUG end_bulk_load {:?}", t0.elapsed());
     let head_hash = store.head_hash()?;
     Ok(Summary {
         seed,
         counts,
         head_hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_numbers_are_stable() {
+        // xoshiro256** seeded by splitmix64(1), checked against an independent implementation.
+        let mut r = Rng::new(1, 0);
+        let first: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
+        assert_eq!(
+            first,
+            vec![
+                12966619160104079557,
+                9600361134598540522,
+                10590380919521690900
+            ]
+        );
+        let mut r = Rng::new(1, 0);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| r.normal()).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+        assert!(
+            mean.abs() < 0.01 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
+        );
+        assert!((0..1000).all(|_| r.below(7) < 7));
+    }
+
+    #[test]
+    fn dates_match_the_time_crate() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(first_created(), 1_704_067_200);
+        let mut r = Rng::new(3, 3);
+        for _ in 0..2000 {
+            let secs = r.range(-2_000_000_000, 4_000_000_000);
+            let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let want = t
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            assert_eq!(rfc3339(secs), want);
+            assert_eq!(parse_rfc3339(&want), Some(secs));
+            assert_eq!(date(secs), want[..10]);
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_vacancies() {
+        let a = Organisation::new(7, 40).unwrap();
+        let b = Organisation::new(7, 40).unwrap();
+        let c = Organisation::new(8, 40).unwrap();
+        for i in [0, 2, 9, 39] {
+            assert_eq!(format!("{:?}", a.vacancy(i)), format!("{:?}", b.vacancy(i)));
+            assert_ne!(format!("{:?}", a.vacancy(i)), format!("{:?}", c.vacancy(i)));
+        }
+    }
+
+    #[test]
+    fn vacancies_are_complete_and_plausible() {
+        let n = 300;
+        let org = Organisation::new(1, n).unwrap();
+        let mut last = String::new();
+        let mut applicants = 0;
+        for i in 0..n {
+            let v = org.vacancy(i);
+            assert!(v.created_at > last, "created in id order");
+            assert!(
+                v.created_at.as_str() >= "2024-01-01" && v.created_at.as_str() < "2026-11-01",
+                "{}",
+                v.created_at
+            );
+            last = v.created_at.clone();
+            assert!((6..=8).contains(&v.questions.len()));
+            let diversity = v
+                .questions
+                .iter()
+                .filter(|q| org.bank.question(q).unwrap().category == "diversity-attitude")
+                .count();
+            assert!((1..=2).contains(&diversity));
+            assert!(["Band 4", "Band 5", "Band 6", "Band 7"].contains(&v.band.as_deref().unwrap()));
+            assert!((3..=4).contains(&v.panel.len()));
+            assert_eq!(v.panel[0].role, Role::Chair);
+            assert_eq!(v.created_by, v.panel[0].name);
+            let interviewed = v.applicants.iter().filter(|a| a.interviewed()).count();
+            assert!(interviewed >= 2);
+            assert_eq!(v.sheets.len(), interviewed * v.panel.len());
+            for s in &v.sheets {
+                assert!(v.applicants[s.candidate].interviewed());
+                assert_eq!(s.answers.len(), v.questions.len());
+                assert!(s.answers.iter().all(|a| (1..=5).contains(&a.score)));
+                assert!(s.opened_at < s.submitted_at);
+            }
+            let d = v.decision.as_ref().unwrap();
+            assert!(v.applicants[d.appointed].interviewed());
+            assert_eq!(
+                v.applicants
+                    .iter()
+                    .filter(|a| a.stage == "appointed")
+                    .count(),
+                1
+            );
+            let lenient = v.panel.iter().any(|p| p.name == LENIENT_PANELLIST);
+            let biased = v.panel.iter().any(|p| p.name == GROUP_BIASED_PANELLIST);
+            assert_eq!(lenient, i % PLANTED_EVERY == LENIENT_AT);
+            assert_eq!(biased, i % PLANTED_EVERY == BIASED_AT);
+            applicants += v.applicants.len();
+        }
+        let mean = applicants as f64 / n as f64;
+        assert!((45.0..55.0).contains(&mean), "{mean}");
+    }
+
+    /// Mean deviation of a panellist's scores from the mean of their co-panellists on the same cell,
+    /// split by whether the candidate is in `group`.
+    fn deviation(vs: &[BulkVacancy], org: &Organisation, name: &str, group: Group) -> [f64; 2] {
+        let (mut sum, mut n) = ([0.0; 2], [0usize; 2]);
+        for v in vs {
+            let Some(p) = v.panel.iter().position(|p| p.name == name) else {
+                continue;
+            };
+            for s in v.sheets.iter().filter(|s| s.panellist == p) {
+                let g = usize::from(org.group(&v.applicants[s.candidate].ethnicity) == Some(group));
+                for a in &s.answers {
+                    let others: Vec<i64> = v
+                        .sheets
+                        .iter()
+                        .filter(|o| o.candidate == s.candidate && o.panellist != p)
+                        .map(|o| o.answers[a.question].score)
+                        .collect();
+                    let mean = others.iter().sum::<i64>() as f64 / others.len() as f64;
+                    sum[g] += a.score as f64 - mean;
+                    n[g] += 1;
+                }
+            }
+        }
+        [sum[0] / n[0] as f64, sum[1] / n[1] as f64]
+    }
+
+    #[test]
+    fn planted_patterns_have_their_sizes() {
+        let n = 1500;
+        let org = Organisation::new(1, n).unwrap();
+        let vs: Vec<BulkVacancy> = (0..n).map(|i| org.vacancy(i)).collect();
+
+        let [others, black] = deviation(&vs, &org, LENIENT_PANELLIST, GROUP_BIASED_GROUP);
+        assert!((0.85..1.0).contains(&others), "{others}");
+        assert!((0.8..1.05).contains(&black), "{black}");
+        let [others, black] = deviation(&vs, &org, GROUP_BIASED_PANELLIST, GROUP_BIASED_GROUP);
+        assert!(others.abs() < 0.06, "{others}");
+        assert!((-1.05..-0.85).contains(&black), "{black}");
+        let ordinary = vs
+            .iter()
+            .find(|v| v.panel.iter().all(|p| p.name != LENIENT_PANELLIST))
+            .unwrap()
+            .panel[0]
+            .name
+            .clone();
+        let [o, _] = deviation(&vs, &org, &ordinary, GROUP_BIASED_GROUP);
+        assert!(o.abs() < 0.3, "{ordinary}: {o}");
+
+        let mut by_group: HashMap<Group, [usize; 2]> = HashMap::new();
+        for v in &vs {
+            for a in &v.applicants {
+                let e = by_group
+                    .entry(org.group(&a.ethnicity).unwrap())
+                    .or_default();
+                e[0] += 1;
+                e[1] += usize::from(a.stage != "applied");
+            }
+        }
+        let rate = |g: Group| by_group[&g][1] as f64 / by_group[&g][0] as f64;
+        let white = rate(Group::White);
+        let asian = rate(ADVERSE_GROUP) / white;
+        assert!((0.45..0.68).contains(&asian), "{asian}");
+        for g in [Group::Black, Group::Mixed, Group::Other] {
+            let r = rate(g) / white;
+            assert!((0.85..1.15).contains(&r), "{g:?} {r}");
+        }
+        let share = by_group[&ADVERSE_GROUP][0] as f64
+            / vs.iter().map(|v| v.applicants.len()).sum::<usize>() as f64;
+        assert!((0.12..0.18).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn about_one_panel_in_seven_has_no_minority_member() {
+        let n = 1000;
+        let org = Organisation::new(2, n).unwrap();
+        let none = (0..n)
+            .filter(|&i| {
+                org.vacancy(i).panel.iter().all(|p| {
+                    !p.ethnicity
+                        .as_deref()
+                        .and_then(|c| org.group(c))
+                        .is_some_and(Group::is_bme)
+                })
+            })
+            .count();
+        assert!((100..200).contains(&none), "{none}");
+    }
 }

@@ -76,7 +76,7 @@ pub enum Command {
         #[arg(long, default_value = "fairpanel-demo")]
         out: PathBuf,
         /// Instead, generate a synthetic organisation with N vacancies (about 50 applicants each) into
-        /// DIR/fairpanel-synth.db, for testing the audit at scale
+        /// OUT/fairpanel-synth.db, for testing the audit at scale
         #[arg(long, value_name = "N")]
         scale: Option<usize>,
         /// Seed for --scale: the same seed and scale give the same organisation

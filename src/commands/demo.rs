@@ -359,7 +359,7 @@ pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<(
         "\nPlanted patterns for the audit to find:\n  \
          • {} scores everyone {} point higher than co-panellists do (one panel in {});\n  \
          • {} scores {} candidates {} point lower than co-panellists do (one panel in {});\n  \
-         • from applied to {}, {} applicants are shortlisted at {:.2} times the rate of others.",
+         • from applied to {}, {} applicants are shortlisted with {:.2} times the chance of others of the same ability.",
         synth::LENIENT_PANELLIST,
         synth::LENIENT_SHIFT,
         synth::PLANTED_EVERY,

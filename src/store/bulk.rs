@@ -22,7 +22,7 @@ use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One vacancy's whole journey. Indexes (`candidate`, `panellist`, `question`) point into this
 /// vacancy's `applicants`, `panel` and `questions`.
@@ -64,7 +64,7 @@ pub struct BulkApplicant {
     /// When a candidate for interview was added (applicants not interviewed are added at the import).
     pub added_at: String,
     /// Furthest stage reached: applied, shortlisted, interviewed, offered or appointed.
-    pub stage: &'static str,
+    pub stage: String,
     /// NHS ETHNIC CATEGORY code (Z declined, 99 not asked).
     pub ethnicity: String,
     pub gender: Option<String>,
@@ -75,7 +75,7 @@ pub struct BulkApplicant {
 impl BulkApplicant {
     /// Interviewed applicants are candidates on the scoring screens.
     pub fn interviewed(&self) -> bool {
-        matches!(self.stage, "interviewed" | "offered" | "appointed")
+        matches!(self.stage.as_str(), "interviewed" | "offered" | "appointed")
     }
 }
 
@@ -194,6 +194,8 @@ pub struct Bulk<'c> {
     policy_source: String,
     policy_yaml: String,
     counts: BulkCounts,
+    /// Candidate ids of the interviewed applicants of each vacancy written so far (by applicant index).
+    written: HashMap<String, Vec<Option<i64>>>,
     event: CachedStatement<'c>,
     vacancy: CachedStatement<'c>,
     question: CachedStatement<'c>,
@@ -243,6 +245,7 @@ impl Tx<'_> {
             policy_source: policy_source.to_string(),
             policy_yaml: policy_yaml.to_string(),
             counts: BulkCounts::default(),
+            written: HashMap::new(),
             event: conn.prepare_cached(
                 "INSERT INTO events (seq, at, actor, action, entity, payload, prev_hash, hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -502,6 +505,7 @@ impl Bulk<'_> {
             )?;
             self.counts.decisions += 1;
         }
+        self.written.insert(v.id.clone(), candidate_ids);
         Ok(())
     }
 
@@ -515,6 +519,9 @@ impl Bulk<'_> {
         at: &str,
         actor: &str,
     ) -> Result<u64> {
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO candidates (vacancy, ref, added_at, interview) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         let mut upsert = self.conn.prepare_cached(
             "INSERT INTO candidates (vacancy, ref, added_at, interview) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (vacancy, ref) DO UPDATE SET interview = max(interview, excluded.interview)
@@ -529,11 +536,20 @@ impl Bulk<'_> {
         let mut records = 0u64;
         let mut line = String::new();
         for v in vacancies {
-            for a in &v.applicants {
-                let id: i64 = upsert.query_row(
-                    params![v.id, a.reference, at, a.interviewed() as i64],
-                    |r| r.get(0),
-                )?;
+            let written = self.written.get(&v.id);
+            for (i, a) in v.applicants.iter().enumerate() {
+                let p = params![v.id, a.reference, at, a.interviewed() as i64];
+                let id: i64 = match written {
+                    // Written by this load: interviewed applicants are candidates already, the rest new.
+                    Some(ids) => match ids.get(i).copied().flatten() {
+                        Some(id) => id,
+                        None => {
+                            insert.execute(p)?;
+                            self.conn.last_insert_rowid()
+                        }
+                    },
+                    None => upsert.query_row(p, |r| r.get(0))?,
+                };
                 monitoring.execute(params![
                     id,
                     a.stage,
@@ -546,7 +562,7 @@ impl Bulk<'_> {
                 for (i, field) in [
                     v.id.as_str(),
                     &a.reference,
-                    a.stage,
+                    &a.stage,
                     &a.ethnicity,
                     a.gender.as_deref().unwrap_or(""),
                     a.disability.as_deref().unwrap_or(""),
@@ -608,8 +624,10 @@ fn csv_field(out: &mut String, s: &str) {
 }
 
 impl super::Store {
-    /// Prepare this connection for loading a new database in bulk: no fsync at each commit and a larger
-    /// page cache. A crash of the program still leaves every committed transaction whole (the WAL keeps
+    /// Prepare this connection for loading a new database in bulk: no fsync at each commit, a larger
+    /// page cache, and no foreign-key checks (a [`Bulk`] takes every reference from a row it has just
+    /// written or an index it has checked; the triggers that seal sheets and keep the log append-only
+    /// still run). A crash of the program still leaves every committed transaction whole (the WAL keeps
     /// them atomic), but a power cut or an operating-system crash during the load may lose or damage the
     /// file: use it only for a file that can be regenerated, and call [`Self::end_bulk_load`] after.
     pub fn begin_bulk_load(&self) -> Result<()> {
@@ -619,8 +637,10 @@ impl super::Store {
         Ok(())
     }
 
-    /// Restore full durability: checkpoint the WAL into the database file and flush it to disk.
+    /// Restore the usual settings and full durability: checkpoint the WAL into the database file and
+    /// flush it to disk.
     pub fn end_bulk_load(&self) -> Result<()> {
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "cache_size", -2_000)?;
         self.conn
@@ -640,5 +660,235 @@ impl super::Store {
             )
             .optional()?
             .unwrap_or_else(|| GENESIS.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn s(x: &str) -> String {
+        x.to_string()
+    }
+
+    fn vacancy(id: &str) -> BulkVacancy {
+        let applicant = |r: &str, stage: &str, eth: &str| BulkApplicant {
+            reference: s(r),
+            added_at: s("2025-01-10T09:00:00Z"),
+            stage: s(stage),
+            ethnicity: s(eth),
+            gender: Some(s("Female")),
+            disability: None,
+            internal: Some(false),
+        };
+        let panellist = |n: &str, role: Role| BulkPanellist {
+            name: s(n),
+            role,
+            ethnicity: (n != "Cy").then(|| s("N")),
+            trained_on: Some(s("2024-05-01")),
+            added_at: s("2025-01-02T09:00:00Z"),
+        };
+        let sheet = |candidate: usize, panellist: usize, scores: [i64; 2]| BulkSheet {
+            candidate,
+            panellist,
+            opened_at: s("2025-01-20T09:00:00Z"),
+            submitted_at: s("2025-01-20T09:30:00Z"),
+            answers: scores
+                .iter()
+                .enumerate()
+                .map(|(q, &score)| BulkAnswer {
+                    question: q,
+                    score,
+                    evidence: format!("Said \"{score}\" things, with a comma, and ünïcode"),
+                    recorded_at: s("2025-01-20T09:10:00Z"),
+                })
+                .collect(),
+        };
+        BulkVacancy {
+            id: s(id),
+            title: s("Psychological Wellbeing Practitioner"),
+            band: Some(s("Band 5")),
+            service: None,
+            questions: vec![s("caseload-prioritisation"), s("diversity-discomfort")],
+            created_at: s("2025-01-01T09:00:00Z"),
+            created_by: s("Ann"),
+            panel: vec![
+                panellist("Ann", Role::Chair),
+                panellist("Bola", Role::Member),
+                panellist("Cy", Role::Independent),
+            ],
+            applicants: vec![
+                applicant("C-1", "appointed", "A"),
+                applicant("C-2", "applied", "H"),
+                applicant("C-3", "interviewed", "N"),
+                applicant("C-4", "shortlisted", "Z"),
+            ],
+            sheets: vec![
+                sheet(0, 0, [4, 5]),
+                sheet(0, 1, [4, 4]),
+                sheet(0, 2, [2, 4]),
+                sheet(2, 0, [3, 3]),
+                sheet(2, 1, [3, 2]),
+                sheet(2, 2, [3, 3]),
+            ],
+            moderations: vec![BulkModeration {
+                candidate: 0,
+                question: 0,
+                score: 4,
+                reason: Some(s("Agreed on the evidence")),
+                recorded_by: s("Ann"),
+                recorded_at: s("2025-01-20T12:00:00Z"),
+            }],
+            decision: Some(BulkDecision {
+                appointed: 0,
+                reserves: vec![2],
+                rationale: s("Highest weighted mean"),
+                unresolved_reason: None,
+                recorded_by: s("Ann"),
+                recorded_at: s("2025-01-20T13:00:00Z"),
+            }),
+        }
+    }
+
+    #[test]
+    fn bulk_records_verify_and_read_back_like_single_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&d.path().join("b.db"), "HR").unwrap();
+        store.begin_bulk_load().unwrap();
+        let (bank, yaml) = crate::bank::resolve("nhs-talking-therapies").unwrap();
+        let v1 = vacancy("V1");
+        let v2 = vacancy("V2");
+        // A normal write first, so the bulk load continues an existing chain.
+        store
+            .write(|tx| {
+                tx.import_applications(&[], "0", &|_| {})?;
+                Ok(())
+            })
+            .unwrap();
+        let counts = store
+            .write(|tx| {
+                let mut b = tx.bulk(&bank, &yaml, "built-in", crate::policy::DEFAULT_YAML)?;
+                b.vacancy(&v1)?;
+                b.vacancy(&v2)?;
+                b.applications(std::slice::from_ref(&v1), "2025-02-01T00:00:00Z", "HR")?;
+                b.finish()
+            })
+            .unwrap();
+        assert_eq!(counts.vacancies, 2);
+        assert_eq!(counts.candidates, 4);
+        assert_eq!(counts.sheets, 12);
+        assert_eq!(counts.answers, 24);
+        assert_eq!(counts.applications, 4);
+        // 2 × (vacancy + 3 panellists + 2 candidates + 6 × (2 answers + submit) + moderation + decision)
+        // + one import.
+        assert_eq!(counts.events, 2 * (1 + 3 + 2 + 18 + 1 + 1) + 1);
+        // V2's pipeline in a later transaction takes the upsert path.
+        store
+            .write(|tx| {
+                let mut b = tx.bulk(&bank, &yaml, "built-in", crate::policy::DEFAULT_YAML)?;
+                b.applications(std::slice::from_ref(&v2), "2025-02-02T00:00:00Z", "HR")?;
+                b.finish()
+            })
+            .unwrap();
+        store.end_bulk_load().unwrap();
+        let fk: bool = store
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are checked again");
+        let orphans: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(orphans, 0);
+        // And a single write continues the chain.
+        store
+            .write(|tx| tx.moderate("V2", "C-3", "diversity-discomfort", 3, Some("Agreed")))
+            .unwrap();
+        let report = store.verify().unwrap();
+        assert!(report.ok, "{:?}", report.problem);
+        assert_eq!(report.records_checked, 2 * (12 + 1 + 1) + 1);
+
+        for vid in ["V1", "V2"] {
+            let names: Vec<String> = store
+                .candidates(vid)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.reference)
+                .collect();
+            assert_eq!(names, ["C-1", "C-3"]);
+            let sheets = store.sheets(vid).unwrap();
+            assert_eq!(sheets.len(), 6);
+            assert!(sheets
+                .iter()
+                .all(|s| s.is_submitted() && s.answers.len() == 2));
+            let d = store.decision(vid).unwrap().unwrap();
+            assert_eq!(
+                (d.appointed.as_str(), d.reserves.clone()),
+                ("C-1", vec![s("C-3")])
+            );
+            let stages: Vec<(String, String)> = store
+                .monitoring(vid)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.candidate, m.stage))
+                .collect();
+            assert_eq!(stages.len(), 4);
+            assert!(stages.contains(&(s("C-2"), s("applied"))));
+            assert!(stages.contains(&(s("C-1"), s("appointed"))));
+        }
+        let panel = store.panellists("V1").unwrap();
+        assert_eq!(panel.len(), 3);
+        assert_eq!(panel[2].ethnicity, None);
+        assert_eq!(panel[1].ethnicity.as_deref(), Some("N"));
+        assert_eq!(
+            store.vacancy("V1").unwrap().created_at,
+            "2025-01-01T09:00:00Z"
+        );
+        let head = store.head_hash().unwrap();
+        assert_eq!(store.events(Some(1)).unwrap().len(), 1);
+        assert_ne!(head, GENESIS);
+
+        // A bulk-written moderation edited afterwards is caught.
+        store
+            .conn
+            .execute("UPDATE moderations SET score = 5 WHERE id = 1", [])
+            .unwrap();
+        let report = store.verify().unwrap();
+        assert!(!report.ok);
+        assert_eq!(report.problem.unwrap().table, "moderations");
+    }
+
+    #[test]
+    fn bad_indexes_are_refused_and_leave_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&d.path().join("b.db"), "HR").unwrap();
+        let (bank, yaml) = crate::bank::resolve("nhs-talking-therapies").unwrap();
+        let mut v = vacancy("V1");
+        v.sheets[0].candidate = 1; // C-2 was never interviewed
+        let e = store
+            .write(|tx| {
+                let mut b = tx.bulk(&bank, &yaml, "built-in", crate::policy::DEFAULT_YAML)?;
+                b.vacancy(&v)?;
+                b.finish()
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("cannot be scored"), "{e}");
+        let mut v = vacancy("V1");
+        v.decision.as_mut().unwrap().reserves = vec![9];
+        let e = store
+            .write(|tx| {
+                let mut b = tx.bulk(&bank, &yaml, "built-in", crate::policy::DEFAULT_YAML)?;
+                b.vacancy(&v)?;
+                b.finish()
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("no applicant at index 9"), "{e}");
+        // Nothing was left behind by the failed transactions.
+        assert!(store.vacancies().unwrap().is_empty());
+        assert!(store.verify().unwrap().ok);
     }
 }
