@@ -125,77 +125,193 @@ impl Store {
                     );
                 }
             }
-            let mut q = self.conn.prepare(&format!(
-                "SELECT vq.vacancy, v.bank, vq.question FROM vacancy_questions vq JOIN vacancies v ON v.id = vq.vacancy
-                 WHERE {FILTER} ORDER BY vq.vacancy, vq.position"
-            ))?;
-            let mut rows = q.query(p)?;
+            // The primary key orders rows by (vacancy, question); positions put them in plan order.
+            let mut q = self
+                .conn
+                .prepare("SELECT vacancy, position, question FROM vacancy_questions")?;
+            let mut rows = q.query([])?;
+            let mut plans: Vec<Vec<(i64, String)>> = vec![Vec::new(); vacancies.len()];
             while let Some(r) = rows.next()? {
-                let v = vindex[r.get_ref(0)?.as_str()?];
-                let bank: i64 = r.get(1)?;
-                let cat = bank_categories[&bank]
+                let Some(&v) = vindex.get(r.get_ref(0)?.as_str()?) else {
+                    continue;
+                };
+                let cat = bank_categories[&banks_needed[v as usize]]
                     .get(r.get_ref(2)?.as_str()?)
                     .cloned()
                     .unwrap_or_default();
-                vacancies[v as usize].categories.push(cat);
+                plans[v as usize].push((r.get(1)?, cat));
+            }
+            for (v, mut plan) in plans.into_iter().enumerate() {
+                plan.sort_by_key(|(pos, _)| *pos);
+                vacancies[v].categories = plan.into_iter().map(|(_, c)| c).collect();
             }
         }
-        let mut pipeline = Vec::new();
+        // Plain scans joined in memory: at a trust's scale (half a million applications, a million
+        // scores) this is several times faster than letting SQLite group and join.
+        let mut cand_vacancy: Vec<u32> = Vec::new();
         {
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT c.vacancy, m.ethnicity, m.stage, m.internal, count(*)
-                 FROM monitoring m JOIN candidates c ON c.id = m.candidate JOIN vacancies v ON v.id = c.vacancy
-                 WHERE {FILTER} GROUP BY c.vacancy, m.ethnicity, m.stage, m.internal"
-            ))?;
-            let mut rows = stmt.query(p)?;
+            let mut stmt = self.conn.prepare("SELECT id, vacancy FROM candidates")?;
+            let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                pipeline.push(PipelineCount {
-                    vacancy: vindex[r.get_ref(0)?.as_str()?],
-                    ethnicity: r.get(1)?,
-                    stage: r.get(2)?,
-                    internal: r.get::<_, Option<i64>>(3)?.map(|i| i != 0),
-                    n: r.get::<_, i64>(4)? as u64,
-                });
+                let id = r.get::<_, i64>(0)? as usize;
+                if cand_vacancy.len() <= id {
+                    cand_vacancy.resize(id + 1, u32::MAX);
+                }
+                cand_vacancy[id] = vindex
+                    .get(r.get_ref(1)?.as_str()?)
+                    .copied()
+                    .unwrap_or(u32::MAX);
             }
         }
+        let vacancy_of = |c: i64| {
+            cand_vacancy
+                .get(c as usize)
+                .copied()
+                .filter(|v| *v != u32::MAX)
+        };
+        const STAGES: [&str; 5] = [
+            "applied",
+            "shortlisted",
+            "interviewed",
+            "offered",
+            "appointed",
+        ];
+        let mut codes: Vec<String> = Vec::new();
+        let mut grouped: HashMap<(u32, u8, u8, u8), u64> = HashMap::new();
+        let mut ethnicity_of: HashMap<i64, u8> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT candidate, ethnicity, stage, internal FROM monitoring")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let c: i64 = r.get(0)?;
+                let Some(v) = vacancy_of(c) else { continue };
+                let code = r.get_ref(1)?.as_str()?;
+                let e = match codes.iter().position(|x| x == code) {
+                    Some(i) => i,
+                    None => {
+                        codes.push(code.to_string());
+                        codes.len() - 1
+                    }
+                } as u8;
+                let stage = r.get_ref(2)?.as_str()?;
+                let st = STAGES.iter().position(|x| *x == stage).unwrap_or(0) as u8;
+                let internal = match r.get::<_, Option<i64>>(3)? {
+                    None => 0,
+                    Some(0) => 1,
+                    Some(_) => 2,
+                };
+                *grouped.entry((v, e, st, internal)).or_default() += 1;
+                if st >= 2 {
+                    ethnicity_of.insert(c, e);
+                }
+            }
+        }
+        let mut pipeline: Vec<PipelineCount> = grouped
+            .into_iter()
+            .map(|((vacancy, e, st, internal), n)| PipelineCount {
+                vacancy,
+                ethnicity: codes[e as usize].clone(),
+                stage: STAGES[st as usize].to_string(),
+                internal: [None, Some(false), Some(true)][internal as usize],
+                n,
+            })
+            .collect();
+        // A fixed order keeps floating-point sums, and so the report, identical run to run.
+        pipeline.sort_by(|a, b| {
+            (a.vacancy, &a.ethnicity, &a.stage, a.internal).cmp(&(
+                b.vacancy,
+                &b.ethnicity,
+                &b.stage,
+                b.internal,
+            ))
+        });
         let mut scores = AuditScores::default();
         {
-            let (mut pidx, mut qidx) = (HashMap::new(), HashMap::new());
-            // The current answer per sheet and question is the latest entry; only sealed sheets count.
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT c.vacancy, s.candidate, a.question, p.name, a.score
-                 FROM (SELECT sheet, question, max(id) AS id FROM answers GROUP BY sheet, question) l
-                 JOIN answers a ON a.id = l.id
-                 JOIN sheets s ON s.id = l.sheet
-                 JOIN panellists p ON p.id = s.panellist
-                 JOIN candidates c ON c.id = s.candidate
-                 JOIN vacancies v ON v.id = c.vacancy
-                 WHERE s.submitted_at IS NOT NULL AND {FILTER}"
-            ))?;
-            let mut rows = stmt.query(p)?;
-            while let Some(r) = rows.next()? {
-                let vacancy = vindex[r.get_ref(0)?.as_str()?];
-                let question = intern(&mut scores.questions, &mut qidx, r.get_ref(2)?.as_str()?);
-                let panellist = intern(&mut scores.panellists, &mut pidx, r.get_ref(3)?.as_str()?);
+            let mut pidx = HashMap::new();
+            let mut panellist_name: Vec<u32> = Vec::new();
+            {
+                let mut stmt = self.conn.prepare("SELECT id, name FROM panellists")?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let id = r.get::<_, i64>(0)? as usize;
+                    if panellist_name.len() <= id {
+                        panellist_name.resize(id + 1, u32::MAX);
+                    }
+                    panellist_name[id] =
+                        intern(&mut scores.panellists, &mut pidx, r.get_ref(1)?.as_str()?);
+                }
+            }
+            // Sealed sheets only: (candidate, panellist name, vacancy).
+            let mut sheet_of: Vec<Option<(i64, u32, u32)>> = Vec::new();
+            {
+                let mut stmt = self.conn.prepare(
+                    "SELECT id, candidate, panellist FROM sheets WHERE submitted_at IS NOT NULL",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let id = r.get::<_, i64>(0)? as usize;
+                    let c: i64 = r.get(1)?;
+                    let Some(v) = vacancy_of(c) else { continue };
+                    let p = panellist_name[r.get::<_, i64>(2)? as usize];
+                    if sheet_of.len() <= id {
+                        sheet_of.resize(id + 1, None);
+                    }
+                    sheet_of[id] = Some((c, p, v));
+                }
+            }
+            let mut qidx = HashMap::new();
+            // (sheet, question) → latest score: answers are append-only, read in id order, so the last
+            // entry seen per key is the current answer.
+            let mut latest: Vec<(u32, u32, i64)> = Vec::new();
+            {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT sheet, question, score FROM answers ORDER BY id")?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let sheet = r.get::<_, i64>(0)? as usize;
+                    if sheet_of.get(sheet).copied().flatten().is_none() {
+                        continue;
+                    }
+                    let q = intern(&mut scores.questions, &mut qidx, r.get_ref(1)?.as_str()?);
+                    latest.push((sheet as u32, q, r.get(2)?));
+                }
+            }
+            // Stable sort keeps id order within a key; keep the last of each run.
+            latest.sort_by_key(|(s, q, _)| (*s, *q));
+            let mut i = 0;
+            while i < latest.len() {
+                let mut j = i;
+                while j + 1 < latest.len()
+                    && latest[j + 1].0 == latest[i].0
+                    && latest[j + 1].1 == latest[i].1
+                {
+                    j += 1;
+                }
+                let (sheet, question, score) = latest[j];
+                let (candidate, panellist, vacancy) =
+                    sheet_of[sheet as usize].expect("kept sheets are sealed");
                 scores.points.push(ScorePoint {
                     vacancy,
-                    candidate: r.get(1)?,
+                    candidate,
                     question,
                     panellist,
-                    score: r.get(4)?,
+                    score,
                 });
+                i = j + 1;
             }
             scores
                 .points
                 .sort_unstable_by_key(|s| (s.candidate, s.question, s.panellist));
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT m.candidate, m.ethnicity FROM monitoring m JOIN candidates c ON c.id = m.candidate
-                 JOIN vacancies v ON v.id = c.vacancy WHERE c.interview = 1 AND {FILTER}"
-            ))?;
-            let mut rows = stmt.query(p)?;
-            while let Some(r) = rows.next()? {
-                scores.ethnicity.insert(r.get(0)?, r.get(1)?);
-            }
+            let interviewed: std::collections::HashSet<i64> =
+                scores.points.iter().map(|p| p.candidate).collect();
+            scores.ethnicity = ethnicity_of
+                .into_iter()
+                .filter(|(c, _)| interviewed.contains(c))
+                .map(|(c, e)| (c, codes[e as usize].clone()))
+                .collect();
         }
         let mut panels = Vec::new();
         {
