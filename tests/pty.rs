@@ -116,3 +116,39 @@ fn cancelling_keeps_answers_already_given_and_scoring_resumes() {
     s.expect("Sheet left open").unwrap();
     s.expect(Eof).unwrap();
 }
+
+#[test]
+fn the_terminal_scoring_screen_never_shows_monitoring_data() {
+    let e = Env::new();
+    e.setup();
+    let f = e.write(
+        "pipeline.csv",
+        "vacancy,candidate,stage,ethnicity,gender,internal\nV1,C-1,interviewed,Bangladeshi,Female,yes\n",
+    );
+    e.ok(&["import", "applications", f.to_str().unwrap()]);
+    let mut s = spawn(&e, &["score", "V1", "C-1", "--panellist", "Cy"]);
+    let mut seen = Vec::new();
+    let mut step = |s: &mut expectrl::session::OsSession, pat: &str| {
+        let c = s.expect(pat).unwrap();
+        seen.extend_from_slice(c.before());
+        seen.extend_from_slice(pat.as_bytes());
+    };
+    step(&mut s, "Your score");
+    s.send("3\r").unwrap();
+    step(&mut s, "Evidence note");
+    s.send("x\r").unwrap();
+    step(&mut s, "Your score");
+    s.send("4\r").unwrap();
+    step(&mut s, "Evidence note");
+    s.send("y\r").unwrap();
+    step(&mut s, "All questions answered");
+    s.send("\r").unwrap();
+    step(&mut s, "Submitted and sealed.");
+    let screen = String::from_utf8_lossy(&seen);
+    for word in ["Bangladeshi", "Asian", "Female", "internal", "ethnicity"] {
+        assert!(
+            !screen.contains(word),
+            "{word:?} on the scoring screen:\n{screen}"
+        );
+    }
+}
