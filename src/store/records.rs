@@ -316,28 +316,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Every decision recorded for a vacancy, oldest first (a later one supersedes an earlier).
+    pub fn decisions(&self, vacancy: &str) -> Result<Vec<Decision>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.ref, d.reserves, d.rationale, d.unresolved_reason, d.recorded_by, d.recorded_at
+             FROM decisions d JOIN candidates c ON c.id = d.appointed WHERE d.vacancy = ?1 ORDER BY d.id",
+        )?;
+        let out = stmt
+            .query_map([vacancy], |r| {
+                let reserves: String = r.get(1)?;
+                Ok(Decision {
+                    appointed: r.get(0)?,
+                    reserves: serde_json::from_str(&reserves).unwrap_or_default(),
+                    rationale: r.get(2)?,
+                    unresolved_reason: r.get(3)?,
+                    recorded_by: r.get(4)?,
+                    recorded_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(out)
+    }
+
     /// The latest decision for a vacancy.
     pub fn decision(&self, vacancy: &str) -> Result<Option<Decision>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT c.ref, d.reserves, d.rationale, d.unresolved_reason, d.recorded_by, d.recorded_at
-                 FROM decisions d JOIN candidates c ON c.id = d.appointed
-                 WHERE d.vacancy = ?1 ORDER BY d.id DESC LIMIT 1",
-                [vacancy],
-                |r| {
-                    let reserves: String = r.get(1)?;
-                    Ok(Decision {
-                        appointed: r.get(0)?,
-                        reserves: serde_json::from_str(&reserves).unwrap_or_default(),
-                        rationale: r.get(2)?,
-                        unresolved_reason: r.get(3)?,
-                        recorded_by: r.get(4)?,
-                        recorded_at: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+        Ok(self.decisions(vacancy)?.pop())
     }
 
     /// Monitoring records for a vacancy: for aggregate figures only.
@@ -836,28 +839,11 @@ impl Store {
             .into_iter()
             .filter(|m| m.candidate == reference)
             .collect();
-        let decisions: Vec<Decision> = {
-            let mut stmt = self.conn.prepare(
-                "SELECT c.ref, d.reserves, d.rationale, d.unresolved_reason, d.recorded_by, d.recorded_at
-                 FROM decisions d JOIN candidates c ON c.id = d.appointed WHERE d.vacancy = ?1 ORDER BY d.id",
-            )?;
-            let all: Vec<Decision> = stmt
-                .query_map([vacancy], |r| {
-                    let reserves: String = r.get(1)?;
-                    Ok(Decision {
-                        appointed: r.get(0)?,
-                        reserves: serde_json::from_str(&reserves).unwrap_or_default(),
-                        rationale: r.get(2)?,
-                        unresolved_reason: r.get(3)?,
-                        recorded_by: r.get(4)?,
-                        recorded_at: r.get(5)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            all.into_iter()
-                .filter(|d| d.appointed == reference || d.reserves.iter().any(|r| r == reference))
-                .collect()
-        };
+        let decisions: Vec<Decision> = self
+            .decisions(vacancy)?
+            .into_iter()
+            .filter(|d| d.appointed == reference || d.reserves.iter().any(|r| r == reference))
+            .collect();
         let conflicts_declared = {
             let mut stmt = self.conn.prepare(
                 "SELECT p.name, k.note FROM conflicts k JOIN panellists p ON p.id = k.panellist WHERE k.candidate = ?1",
