@@ -277,3 +277,24 @@ fn csv_exports_neutralise_formula_injection() {
         assert!(line.contains(",3,"), "scores stay numeric: {line}");
     }
 }
+
+#[test]
+fn an_edited_sealed_score_copy_is_caught() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
+    sql(
+        &e,
+        "UPDATE sealed_scores SET score = 1 WHERE position = 1 AND score = 5;",
+    );
+    let j: serde_json::Value = serde_json::from_slice(
+        &e.cmd()
+            .args(["verify", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["problem"]["table"], "sealed_scores", "{j}");
+}

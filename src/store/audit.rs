@@ -90,6 +90,9 @@ impl Store {
     pub fn audit_data(&self, f: &AuditFilter) -> Result<AuditData> {
         let p = params![f.since, f.until, f.band, f.service];
         // Vacancies and their plans' categories (banks parsed once each).
+        // Question ids interned once; each vacancy's plan as (position, question index).
+        let (mut questions, mut qidx) = (Vec::new(), HashMap::new());
+        let mut plan_questions: Vec<Vec<(i64, u32)>>;
         let mut bank_categories: HashMap<i64, HashMap<String, String>> = HashMap::new();
         let mut vacancies = Vec::new();
         let mut vindex: HashMap<String, u32> = HashMap::new();
@@ -125,12 +128,13 @@ impl Store {
                     );
                 }
             }
+            plan_questions = vec![Vec::new(); vacancies.len()];
             // The primary key orders rows by (vacancy, question); positions put them in plan order.
             let mut q = self
                 .conn
                 .prepare("SELECT vacancy, position, question FROM vacancy_questions")?;
             let mut rows = q.query([])?;
-            let mut plans: Vec<Vec<(i64, String)>> = vec![Vec::new(); vacancies.len()];
+            let mut plans: Vec<Vec<(i64, String, u32)>> = vec![Vec::new(); vacancies.len()];
             while let Some(r) = rows.next()? {
                 let Some(&v) = vindex.get(r.get_ref(0)?.as_str()?) else {
                     continue;
@@ -139,11 +143,13 @@ impl Store {
                     .get(r.get_ref(2)?.as_str()?)
                     .cloned()
                     .unwrap_or_default();
-                plans[v as usize].push((r.get(1)?, cat));
+                let q = intern(&mut questions, &mut qidx, r.get_ref(2)?.as_str()?);
+                plans[v as usize].push((r.get(1)?, cat, q));
             }
             for (v, mut plan) in plans.into_iter().enumerate() {
-                plan.sort_by_key(|(pos, _)| *pos);
-                vacancies[v].categories = plan.into_iter().map(|(_, c)| c).collect();
+                plan.sort_by_key(|(pos, _, _)| *pos);
+                plan_questions[v] = plan.iter().map(|(pos, _, q)| (*pos, *q)).collect();
+                vacancies[v].categories = plan.into_iter().map(|(_, c, _)| c).collect();
             }
         }
         // Plain scans joined in memory: at a trust's scale (half a million applications, a million
@@ -261,47 +267,31 @@ impl Store {
                     sheet_of[id] = Some((c, p, v));
                 }
             }
-            let mut qidx = HashMap::new();
-            // (sheet, question) → latest score: answers are append-only, read in id order, so the last
-            // entry seen per key is the current answer.
-            let mut latest: Vec<(u32, u32, i64)> = Vec::new();
-            {
-                let mut stmt = self
-                    .conn
-                    .prepare("SELECT sheet, question, score FROM answers ORDER BY id")?;
-                let mut rows = stmt.query([])?;
-                while let Some(r) = rows.next()? {
-                    let sheet = r.get::<_, i64>(0)? as usize;
-                    if sheet_of.get(sheet).copied().flatten().is_none() {
-                        continue;
-                    }
-                    let q = intern(&mut scores.questions, &mut qidx, r.get_ref(1)?.as_str()?);
-                    latest.push((sheet as u32, q, r.get(2)?));
-                }
-            }
-            // Stable sort keeps id order within a key; keep the last of each run.
-            latest.sort_by_key(|(s, q, _)| (*s, *q));
-            let mut i = 0;
-            while i < latest.len() {
-                let mut j = i;
-                while j + 1 < latest.len()
-                    && latest[j + 1].0 == latest[i].0
-                    && latest[j + 1].1 == latest[i].1
-                {
-                    j += 1;
-                }
-                let (sheet, question, score) = latest[j];
-                let (candidate, panellist, vacancy) =
-                    sheet_of[sheet as usize].expect("kept sheets are sealed");
+            // Sealed scores by plan position, kept in step with the answers (verify checks it).
+            let mut stmt = self
+                .conn
+                .prepare("SELECT sheet, position, score FROM sealed_scores")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let sheet = r.get::<_, i64>(0)? as usize;
+                let Some((candidate, panellist, vacancy)) = sheet_of.get(sheet).copied().flatten()
+                else {
+                    continue;
+                };
+                let position: i64 = r.get(1)?;
+                let plan = &plan_questions[vacancy as usize];
+                let Some(&(_, question)) = plan.iter().find(|(p, _)| *p == position) else {
+                    continue;
+                };
                 scores.points.push(ScorePoint {
                     vacancy,
                     candidate,
                     question,
                     panellist,
-                    score,
+                    score: r.get(2)?,
                 });
-                i = j + 1;
             }
+            scores.questions = questions;
             scores
                 .points
                 .sort_unstable_by_key(|s| (s.candidate, s.question, s.panellist));

@@ -205,6 +205,7 @@ pub struct Bulk<'c> {
     sheet: CachedStatement<'c>,
     answer: CachedStatement<'c>,
     submit: CachedStatement<'c>,
+    sealed: CachedStatement<'c>,
     moderation: CachedStatement<'c>,
     decision: CachedStatement<'c>,
 }
@@ -274,6 +275,9 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
             )?,
             submit: conn.prepare_cached("UPDATE sheets SET submitted_at = ?1 WHERE id = ?2")?,
+            sealed: conn.prepare_cached(
+                "INSERT OR REPLACE INTO sealed_scores (sheet, position, score) VALUES (?1, ?2, ?3)",
+            )?,
             moderation: conn.prepare_cached(
                 "INSERT INTO moderations (candidate, question, score, reason, recorded_by, recorded_at, event)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -430,6 +434,8 @@ impl Bulk<'_> {
                 })?;
                 self.event(&a.recorded_at, name, "score.answer", &entity, &payload)?;
                 scores.insert(question, a.score);
+                self.sealed
+                    .execute(params![sheet, a.question as i64, a.score])?;
                 self.counts.answers += 1;
             }
             self.submit.execute(params![s.submitted_at, sheet])?;

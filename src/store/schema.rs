@@ -139,6 +139,24 @@ CREATE INDEX monitoring_stage ON monitoring(stage);
 CREATE INDEX moderations_candidate ON moderations(candidate, question);
 CREATE INDEX decisions_vacancy ON decisions(vacancy);
 "#,
+    // 3: sealed scores, compactly: the current score of every sealed sheet by question position in the
+    // vacancy's plan. Derived from `answers` (which stay the record; `verify` checks the two agree), so
+    // the audit reads a million scores without reading every evidence note.
+    r#"
+CREATE TABLE sealed_scores (
+    sheet     INTEGER NOT NULL REFERENCES sheets(id),
+    position  INTEGER NOT NULL,
+    score     INTEGER NOT NULL,
+    PRIMARY KEY (sheet, position)
+) WITHOUT ROWID;
+INSERT INTO sealed_scores (sheet, position, score)
+SELECT a.sheet, vq.position, a.score
+FROM (SELECT sheet, question, max(id) AS id FROM answers GROUP BY sheet, question) l
+JOIN answers a ON a.id = l.id
+JOIN sheets s ON s.id = a.sheet AND s.submitted_at IS NOT NULL
+JOIN candidates c ON c.id = s.candidate
+JOIN vacancy_questions vq ON vq.vacancy = c.vacancy AND vq.question = a.question;
+"#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
