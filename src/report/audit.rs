@@ -26,7 +26,7 @@ use crate::checks::divergence::median;
 use crate::ethnicity::{self, Group};
 use crate::policy::Policy;
 use crate::stats::{self, proportions, raters, reliability, suppression};
-use crate::store::{AuditData, AuditFilter, Store};
+use crate::store::{AuditData, AuditFilter, ScorePoint, Store};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -663,48 +663,34 @@ fn scoring(
     data: &AuditData,
     policy: &Policy,
 ) -> (Reliability, Raters, RaterGroups, Vec<GroupMean>) {
-    let s = &data.scores;
-    let pts = &s.points;
-    let t = policy.suppression_threshold;
-    // Cells are contiguous runs of (candidate, question).
+    // Reliability and the rater figures are independent: compute them on both cores.
+    let (reliability, rest) = std::thread::scope(|scope| {
+        let r = scope.spawn(|| reliability_of(data));
+        let rest = raters_of(data, policy);
+        (r.join().expect("reliability thread"), rest)
+    });
+    let (raters, rater_groups, diversity_scores) = rest;
+    (reliability, raters, rater_groups, diversity_scores)
+}
+
+/// Candidate × question cells: contiguous runs of the sorted score points.
+fn cells(pts: &[ScorePoint]) -> impl Iterator<Item = &[ScorePoint]> {
+    pts.chunk_by(|a, b| a.candidate == b.candidate && a.question == b.question)
+}
+
+fn reliability_of(data: &AuditData) -> Reliability {
     let mut alpha_units: Vec<Vec<Option<f64>>> = Vec::new();
-    let mut devs: Vec<Vec<f64>> = vec![Vec::new(); s.panellists.len()];
-    // Per panellist, per group: deviations; index 5 = all stated groups (for "rest").
-    let mut devs_by_group: Vec<[Vec<f64>; 5]> = vec![Default::default(); s.panellists.len()];
     let mut vac_cells: HashMap<u32, Vec<PanelCell>> = HashMap::new();
-    let mut scratch = Vec::new();
-    let mut i = 0;
-    while i < pts.len() {
-        let mut j = i;
-        while j < pts.len()
-            && pts[j].candidate == pts[i].candidate
-            && pts[j].question == pts[i].question
-        {
-            j += 1;
-        }
-        let cell = &pts[i..j];
+    for cell in cells(&data.scores.points) {
         let xs: Vec<f64> = cell.iter().map(|p| p.score as f64).collect();
         if cell.len() >= 2 {
             alpha_units.push(xs.iter().map(|x| Some(*x)).collect());
         }
-        scratch.clear();
-        raters::cell_deviations(&xs, &mut scratch);
-        let group = s.ethnicity.get(&pts[i].candidate).map(|c| group_of(c));
-        let gi = group.and_then(|g| Group::STATED.iter().position(|x| *x == g));
-        for (p, d) in cell.iter().zip(&scratch) {
-            devs[p.panellist as usize].push(*d);
-            if let Some(gi) = gi {
-                devs_by_group[p.panellist as usize][gi].push(*d);
-            }
-        }
         vac_cells
-            .entry(pts[i].vacancy)
+            .entry(cell[0].vacancy)
             .or_default()
             .push((cell.iter().map(|p| p.panellist).collect(), xs));
-        i = j;
     }
-
-    // Reliability.
     let alpha = reliability::krippendorff_alpha(&alpha_units, reliability::Level::Interval).ok();
     let mut per_vacancy = Vec::new();
     for (v, cells) in &vac_cells {
@@ -713,7 +699,11 @@ fn scoring(
         for (p, _) in cells {
             *counts.entry(p).or_default() += 1;
         }
-        let Some((panel, _)) = counts.into_iter().max_by_key(|(p, n)| (*n, p.len())) else {
+        // Ties broken by the panel itself, so the choice does not depend on hash order.
+        let Some((panel, _)) = counts
+            .into_iter()
+            .max_by_key(|(p, n)| (*n, p.len(), (*p).clone()))
+        else {
             continue;
         };
         let matrix: Vec<Vec<f64>> = cells
@@ -735,7 +725,7 @@ fn scoring(
     }
     per_vacancy.sort_by(|a, b| a.vacancy.cmp(&b.vacancy));
     let mut iccs: Vec<f64> = per_vacancy.iter().map(|v| v.icc2).collect();
-    let reliability = Reliability {
+    Reliability {
         alpha,
         cells: alpha_units.len(),
         vacancies_computed: per_vacancy.len(),
@@ -748,7 +738,30 @@ fn scoring(
             )
         }),
         per_vacancy,
-    };
+    }
+}
+
+fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<GroupMean>) {
+    let s = &data.scores;
+    let pts = &s.points;
+    let t = policy.suppression_threshold;
+    let mut devs: Vec<Vec<f64>> = vec![Vec::new(); s.panellists.len()];
+    // Per panellist, per stated group: deviations.
+    let mut devs_by_group: Vec<[Vec<f64>; 5]> = vec![Default::default(); s.panellists.len()];
+    let mut scratch = Vec::new();
+    for cell in cells(pts) {
+        let xs: Vec<f64> = cell.iter().map(|p| p.score as f64).collect();
+        scratch.clear();
+        raters::cell_deviations(&xs, &mut scratch);
+        let group = s.ethnicity.get(&cell[0].candidate).map(|c| group_of(c));
+        let gi = group.and_then(|g| Group::STATED.iter().position(|x| *x == g));
+        for (p, d) in cell.iter().zip(&scratch) {
+            devs[p.panellist as usize].push(*d);
+            if let Some(gi) = gi {
+                devs_by_group[p.panellist as usize][gi].push(*d);
+            }
+        }
+    }
 
     // Raters.
     let min = policy.min_rater_count;
@@ -878,7 +891,6 @@ fn scoring(
         })
         .collect();
     (
-        reliability,
         Raters {
             named_count: named.len(),
             flagged_count: named.iter().filter(|r| r.flag.is_some()).count(),
