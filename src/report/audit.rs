@@ -320,7 +320,7 @@ pub fn build(
 
     // reached[group][stage] overall; per vacancy White/BME reached per stage for pooled tests.
     let mut reached = [[0u64; 5]; 7];
-    let mut per_vacancy: HashMap<u32, [[u64; 5]; 2]> = HashMap::new();
+    let mut per_vacancy: std::collections::BTreeMap<u32, [[u64; 5]; 2]> = Default::default();
     let mut by_band: HashMap<String, [u64; 5]> = HashMap::new();
     let mut by_internal: HashMap<&'static str, [u64; 5]> = HashMap::new();
     let mut band_apps: HashMap<String, u64> = HashMap::new();
@@ -850,7 +850,8 @@ fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<Gro
         .iter()
         .map(|q| data.diversity_questions.contains(q))
         .collect();
-    let mut per_candidate: HashMap<i64, (f64, usize)> = HashMap::new();
+    // Ordered by candidate so the sums, and the report, are the same every run.
+    let mut per_candidate: std::collections::BTreeMap<i64, (f64, usize)> = Default::default();
     for p in pts.iter().filter(|p| diversity[p.question as usize]) {
         let e = per_candidate.entry(p.candidate).or_default();
         e.0 += p.score as f64;

@@ -102,8 +102,26 @@ pub(crate) fn f_sf(f: f64, df1: f64, df2: f64) -> Result<f64, StatsError> {
 
 /// Quantile of the F distribution.
 pub(crate) fn f_quantile(p: f64, df1: f64, df2: f64) -> Result<f64, StatsError> {
+    // The inverse CDF is found numerically and is slow; audits ask for the same few (p, df1, df2)
+    // thousands of times (one ICC per vacancy), so results are remembered per thread.
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(u64, u64, u64), f64>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let key = (p.to_bits(), df1.to_bits(), df2.to_bits());
+    if let Some(q) = CACHE.with(|c| c.borrow().get(&key).copied()) {
+        return Ok(q);
+    }
     let d = FisherSnedecor::new(df1, df2).map_err(dist_err)?;
-    Ok(d.inverse_cdf(p))
+    let q = d.inverse_cdf(p);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 100_000 {
+            c.clear();
+        }
+        c.insert(key, q);
+    });
+    Ok(q)
 }
 
 /// Upper tail P(X² > x).
