@@ -1,7 +1,9 @@
 //! Property tests for the statistics module.
 
 use fairpanel::stats::proportions::{fisher_exact, impact_ratios, wilson};
-use fairpanel::stats::reliability::{icc, kendall_w, krippendorff_alpha, Level};
+use fairpanel::stats::reliability::{
+    icc, kendall_w, krippendorff_alpha, krippendorff_alpha_flat, Level,
+};
 use proptest::prelude::*;
 
 fn matrix() -> impl Strategy<Value = Vec<Vec<f64>>> {
@@ -95,6 +97,29 @@ proptest! {
         for level in [Level::Nominal, Level::Ordinal, Level::Interval, Level::Ratio] {
             if let Ok(a) = krippendorff_alpha(&data, level) {
                 prop_assert!(a <= 1.0 + 1e-12 && a.is_finite());
+            }
+        }
+    }
+
+    /// The flat form the audit uses gives exactly the nested form's result (or the same refusal).
+    #[test]
+    fn alpha_flat_equals_alpha(
+        units in prop::collection::vec(prop::collection::vec(prop::option::of(0u8..7), 1..5), 1..12),
+    ) {
+        let data: Vec<Vec<Option<f64>>> = units.iter()
+            .map(|u| u.iter().map(|v| v.map(f64::from)).collect())
+            .collect();
+        let (mut values, mut ends) = (Vec::new(), Vec::new());
+        for u in &data {
+            values.extend(u.iter().flatten());
+            ends.push(values.len());
+        }
+        for level in [Level::Nominal, Level::Ordinal, Level::Interval, Level::Ratio] {
+            let nested = krippendorff_alpha(&data, level);
+            let flat = krippendorff_alpha_flat(&values, &ends, level);
+            match (nested, flat) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a.to_bits(), b.to_bits()),
+                (a, b) => prop_assert_eq!(a.is_err(), b.is_err()),
             }
         }
     }

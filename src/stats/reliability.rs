@@ -357,12 +357,57 @@ impl Level {
 /// Returns `NotComputable` when no unit is pairable or when the pairable values show no variation
 /// at all (expected disagreement is zero).
 pub fn krippendorff_alpha(units: &[Vec<Option<f64>>], level: Level) -> Result<f64, StatsError> {
-    let pairable: Vec<Vec<f64>> = units
-        .iter()
-        .map(|u| u.iter().flatten().copied().collect::<Vec<f64>>())
-        .filter(|u| u.len() >= 2)
-        .collect();
-    for u in &pairable {
+    let mut values = Vec::new();
+    let mut ends = Vec::new();
+    for u in units {
+        let start = values.len();
+        values.extend(u.iter().flatten().copied());
+        if values.len() - start >= 2 {
+            ends.push(values.len());
+        } else {
+            values.truncate(start);
+        }
+    }
+    krippendorff_alpha_flat(&values, &ends, level)
+}
+
+/// The distinct values, sorted. Ratings take few distinct values, so they are gathered into a small
+/// sorted set (no sort of every value); a stream with many distinct values falls back to sorting.
+fn distinct_sorted(xs: impl Iterator<Item = f64> + Clone) -> Vec<f64> {
+    const SMALL: usize = 256;
+    let mut set: Vec<f64> = Vec::new();
+    for x in xs.clone() {
+        if let Err(i) = set.binary_search_by(|p| p.total_cmp(&x)) {
+            if set.len() == SMALL {
+                let mut all: Vec<f64> = xs.collect();
+                all.sort_by(f64::total_cmp);
+                all.dedup_by(|a, b| a.total_cmp(b).is_eq());
+                return all;
+            }
+            set.insert(i, x);
+        }
+    }
+    set
+}
+
+/// [`krippendorff_alpha`] over units laid end to end: unit i is `values[ends[i-1]..ends[i]]` (from 0
+/// for the first). Units with fewer than two values are ignored. This form serves the audit, which
+/// has a quarter of a million units and no wish to allocate each one.
+pub fn krippendorff_alpha_flat(
+    values: &[f64],
+    ends: &[usize],
+    level: Level,
+) -> Result<f64, StatsError> {
+    let units = || {
+        ends.iter()
+            .scan(0, |start, &end| {
+                let u = &values[*start..end];
+                *start = end;
+                Some(u)
+            })
+            .filter(|u| u.len() >= 2)
+    };
+    for u in units() {
         if let Some(x) = u.iter().find(|x| !x.is_finite()) {
             return invalid(format!("Krippendorff's alpha: value {x} is not finite"));
         }
@@ -374,13 +419,11 @@ pub fn krippendorff_alpha(units: &[Vec<Option<f64>>], level: Level) -> Result<f6
             }
         }
     }
-    if pairable.is_empty() {
+    if units().next().is_none() {
         return not_computable("Krippendorff's alpha: no unit has values from two or more raters");
     }
 
-    let mut values: Vec<f64> = pairable.iter().flatten().copied().collect();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
+    let values = distinct_sorted(units().flatten().copied());
     if values.len() < 2 {
         return not_computable(
             "Krippendorff's alpha: every value is the same, so expected disagreement is zero",
@@ -395,9 +438,10 @@ pub fn krippendorff_alpha(units: &[Vec<Option<f64>>], level: Level) -> Result<f6
 
     // Coincidence matrix: each ordered pair of values within a unit weighted by 1/(m_u − 1).
     let mut o = vec![vec![0.0_f64; v]; v];
-    for u in &pairable {
+    let mut counts = vec![0.0_f64; v];
+    for u in units() {
         let m = u.len() as f64;
-        let mut counts = vec![0.0_f64; v];
+        counts.iter_mut().for_each(|c| *c = 0.0);
         for &x in u {
             counts[index(x)] += 1.0;
         }
@@ -550,6 +594,33 @@ pub fn kendall_w(matrix: &[Vec<f64>]) -> Result<KendallResult, StatsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_values_match_a_full_sort_either_side_of_the_small_set() {
+        for n in [0usize, 1, 5, 255, 256, 257, 2000] {
+            // A deterministic scramble with repeats: n distinct values, each three times.
+            let xs: Vec<f64> = (0..3 * n)
+                .map(|i| ((i * 7919) % n.max(1)) as f64 * 0.5 - 3.0)
+                .collect();
+            let mut expected = xs.clone();
+            expected.sort_by(f64::total_cmp);
+            expected.dedup();
+            assert_eq!(distinct_sorted(xs.iter().copied()), expected, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn alpha_treats_negative_zero_as_a_value_without_panicking() {
+        let a = krippendorff_alpha(
+            &[vec![Some(-0.0), Some(0.0)], vec![Some(1.0), Some(2.0)]],
+            Level::Interval,
+        );
+        let b = krippendorff_alpha(
+            &[vec![Some(0.0), Some(0.0)], vec![Some(1.0), Some(2.0)]],
+            Level::Interval,
+        );
+        assert_eq!(a.unwrap(), b.unwrap());
+    }
 
     #[test]
     fn midranks_average_ties() {
