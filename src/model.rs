@@ -130,6 +130,15 @@ pub struct Decision {
 }
 
 /// Current time as RFC 3339 (UTC, whole seconds). `FAIRPANEL_NOW` fixes it, for reproducible reports.
+/// Pipeline stages in order; an applicant's record holds the furthest one reached.
+pub const STAGES: [&str; 5] = [
+    "applied",
+    "shortlisted",
+    "interviewed",
+    "offered",
+    "appointed",
+];
+
 pub fn now() -> String {
     if let Ok(t) = std::env::var("FAIRPANEL_NOW") {
         if !t.is_empty() {

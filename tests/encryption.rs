@@ -53,6 +53,13 @@ fn an_encrypted_database_needs_the_right_key() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"V1\""));
+    // The audit reads on a second connection, which needs the key as well.
+    let out = with_key(&["audit", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let before = std::fs::read(&e.db).unwrap();
     for wrong in [Some("wrong key"), None] {

@@ -4,6 +4,7 @@ use super::Ctx;
 use crate::cli::{Format, ImportCmd};
 use crate::csvio;
 use crate::interview::check_answer;
+use crate::model::STAGES;
 use crate::output::emit;
 use crate::store::{SheetRef, Store};
 use anyhow::{bail, Result};
@@ -288,14 +289,6 @@ fn validate_scores(
         Err(problems)
     }
 }
-
-pub const STAGES: [&str; 5] = [
-    "applied",
-    "shortlisted",
-    "interviewed",
-    "offered",
-    "appointed",
-];
 
 fn parse_internal(s: &str) -> Option<Option<bool>> {
     match s.to_lowercase().as_str() {

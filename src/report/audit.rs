@@ -26,18 +26,11 @@ use crate::checks::divergence::median;
 use crate::ethnicity::{self, Group};
 use crate::policy::Policy;
 use crate::stats::{self, proportions, raters, reliability, suppression};
-use crate::store::{AuditData, AuditFilter, ScorePoint, Store};
+use crate::store::{AuditData, AuditFilter, CellBuf, Store};
 use anyhow::Result;
 use serde::Serialize;
-use std::collections::HashMap;
 
-pub const STAGES: [&str; 5] = [
-    "applied",
-    "shortlisted",
-    "interviewed",
-    "offered",
-    "appointed",
-];
+pub use crate::model::STAGES;
 const ROWS: [Group; 7] = [
     Group::Asian,
     Group::Black,
@@ -318,21 +311,44 @@ pub fn build(
     let data = store.audit_data(filter)?;
     let t = policy.suppression_threshold;
 
+    // Codes and vacancies are few: classify each once, not once per count.
+    let code_row: Vec<usize> = data
+        .codes
+        .iter()
+        .map(|c| {
+            let g = group_of(c);
+            ROWS.iter()
+                .position(|x| *x == g)
+                .expect("every group has a row")
+        })
+        .collect();
+    let mut bands: Vec<String> = Vec::new();
+    let band_of: Vec<usize> = data
+        .vacancies
+        .iter()
+        .map(|v| {
+            let b = v.band.as_deref().unwrap_or("(no band)");
+            bands.iter().position(|x| x == b).unwrap_or_else(|| {
+                bands.push(b.to_string());
+                bands.len() - 1
+            })
+        })
+        .collect();
+
     // reached[group][stage] overall; per vacancy White/BME reached per stage for pooled tests.
     let mut reached = [[0u64; 5]; 7];
-    let mut per_vacancy: std::collections::BTreeMap<u32, [[u64; 5]; 2]> = Default::default();
-    let mut by_band: HashMap<String, [u64; 5]> = HashMap::new();
-    let mut by_internal: HashMap<&'static str, [u64; 5]> = HashMap::new();
-    let mut band_apps: HashMap<String, u64> = HashMap::new();
-    let mut internal_apps: HashMap<&'static str, u64> = HashMap::new();
+    let mut per_vacancy: Vec<Option<[[u64; 5]; 2]>> = vec![None; data.vacancies.len()];
+    // WRES split counters: [white shortlisted, white appointed, bme shortlisted, bme appointed,
+    // not stated shortlisted], by band and by internal (not recorded, external, internal).
+    let mut by_band = vec![[0u64; 5]; bands.len()];
+    let mut band_apps = vec![0u64; bands.len()];
+    let mut by_internal = [[0u64; 5]; 3];
+    let mut internal_apps = [0u64; 3];
     let (mut declined, mut not_asked, mut applications) = (0, 0, 0);
     for p in &data.pipeline {
-        let g = group_of(&p.ethnicity);
-        let row = ROWS
-            .iter()
-            .position(|x| *x == g)
-            .expect("every group has a row");
-        let s = stage_index(&p.stage);
+        let row = code_row[p.code as usize];
+        let g = ROWS[row];
+        let s = p.stage as usize;
         applications += p.n;
         match g {
             Group::Declined => declined += p.n,
@@ -342,7 +358,6 @@ pub fn build(
         for r in reached[row].iter_mut().take(s + 1) {
             *r += p.n;
         }
-        // WRES split counters: [white shortlisted, white appointed, bme shortlisted, bme appointed, not stated shortlisted]
         let wres_add = |acc: &mut [u64; 5]| {
             if s >= 1 {
                 match g.wres() {
@@ -362,21 +377,18 @@ pub fn build(
                 }
             }
         };
-        let band = data.vacancies[p.vacancy as usize]
-            .band
-            .clone()
-            .unwrap_or_else(|| "(no band)".into());
-        wres_add(by_band.entry(band.clone()).or_default());
-        *band_apps.entry(band).or_default() += p.n;
+        let band = band_of[p.vacancy as usize];
+        wres_add(&mut by_band[band]);
+        band_apps[band] += p.n;
         let int = match p.internal {
-            Some(true) => "internal",
-            Some(false) => "external",
-            None => "not recorded",
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
         };
-        wres_add(by_internal.entry(int).or_default());
-        *internal_apps.entry(int).or_default() += p.n;
+        wres_add(&mut by_internal[int]);
+        internal_apps[int] += p.n;
         if let Some(w) = g.wres() {
-            let e = per_vacancy.entry(p.vacancy).or_default();
+            let e = per_vacancy[p.vacancy as usize].get_or_insert_default();
             let i = if w == ethnicity::WresGroup::White {
                 0
             } else {
@@ -432,7 +444,8 @@ pub fn build(
             })
             .collect();
         let strata: Vec<[u64; 4]> = per_vacancy
-            .values()
+            .iter()
+            .flatten()
             .map(|v| {
                 [
                     v[0][k],
@@ -502,29 +515,27 @@ pub fn build(
         sum_rows(&not_stated_rows, 1),
         t,
     );
-    let split = |m: HashMap<String, [u64; 5]>, apps: &HashMap<String, u64>| -> Vec<SplitRow> {
-        let mut v: Vec<SplitRow> = m
-            .into_iter()
-            .map(|(value, a)| SplitRow {
-                applications: apps[&value],
+    let split = |values: &[&str], acc: &[[u64; 5]], apps: &[u64]| -> Vec<SplitRow> {
+        let mut v: Vec<SplitRow> = values
+            .iter()
+            .zip(acc.iter().zip(apps))
+            .filter(|(_, (_, n))| **n > 0)
+            .map(|(value, (a, n))| SplitRow {
+                applications: *n,
                 wres: wres(a[0], a[1], a[2], a[3], a[4], t),
-                value,
+                value: value.to_string(),
             })
             .collect();
         v.sort_by(|a, b| a.value.cmp(&b.value));
         v
     };
+    let band_names: Vec<&str> = bands.iter().map(String::as_str).collect();
     let splits = Splits {
-        band: split(by_band, &band_apps),
+        band: split(&band_names, &by_band, &band_apps),
         internal: split(
-            by_internal
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            &internal_apps
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            &["not recorded", "external", "internal"],
+            &by_internal,
+            &internal_apps,
         ),
     };
 
@@ -539,7 +550,7 @@ pub fn build(
         min_rater_count: policy.min_rater_count,
         vacancies: data.vacancies.len(),
         applications,
-        scores: data.scores.points.len(),
+        scores: data.scores.count,
         conventions: CONVENTIONS.to_vec(),
         funnel,
         transitions,
@@ -655,9 +666,6 @@ fn composition(data: &AuditData, policy: &Policy) -> Composition {
     }
 }
 
-/// One candidate × question cell of a vacancy: who scored it, and the scores.
-type PanelCell = (Vec<u32>, Vec<f64>);
-
 /// Reliability, rater effects and diversity-question scores from the sealed scores.
 fn scoring(
     data: &AuditData,
@@ -673,48 +681,75 @@ fn scoring(
     (reliability, raters, rater_groups, diversity_scores)
 }
 
-/// Candidate × question cells: contiguous runs of the sorted score points.
-fn cells(pts: &[ScorePoint]) -> impl Iterator<Item = &[ScorePoint]> {
-    pts.chunk_by(|a, b| a.candidate == b.candidate && a.question == b.question)
-}
-
 fn reliability_of(data: &AuditData) -> Reliability {
-    let mut alpha_units: Vec<Vec<Option<f64>>> = Vec::new();
-    let mut vac_cells: HashMap<u32, Vec<PanelCell>> = HashMap::new();
-    for cell in cells(&data.scores.points) {
-        let xs: Vec<f64> = cell.iter().map(|p| p.score as f64).collect();
-        if cell.len() >= 2 {
-            alpha_units.push(xs.iter().map(|x| Some(*x)).collect());
+    let s = &data.scores;
+    // Alpha over every cell with two or more scores, in the one fixed cell order.
+    let mut alpha_values = Vec::new();
+    let mut alpha_ends = Vec::new();
+    s.for_each_cell(|cell| {
+        if cell.scores.len() >= 2 {
+            alpha_values.extend_from_slice(cell.scores);
+            alpha_ends.push(alpha_values.len());
         }
-        vac_cells
-            .entry(cell[0].vacancy)
-            .or_default()
-            .push((cell.iter().map(|p| p.panellist).collect(), xs));
-    }
-    let alpha = reliability::krippendorff_alpha(&alpha_units, reliability::Level::Interval).ok();
+    });
+    let alpha = reliability::krippendorff_alpha_flat(
+        &alpha_values,
+        &alpha_ends,
+        reliability::Level::Interval,
+    )
+    .ok();
+
+    // Per vacancy: candidates in id order within it.
+    let mut order: Vec<usize> = (0..s.candidates.len()).collect();
+    order.sort_by_key(|&c| s.candidates[c].vacancy);
     let mut per_vacancy = Vec::new();
-    for (v, cells) in &vac_cells {
-        // Complete cells only: the panel most cells share, in a fixed order.
-        let mut counts: HashMap<&Vec<u32>, usize> = HashMap::new();
-        for (p, _) in cells {
-            *counts.entry(p).or_default() += 1;
+    let mut with_cells = 0;
+    let mut buf = CellBuf::default();
+    let (mut panels, mut values, mut cells) = (Vec::new(), Vec::new(), Vec::new());
+    for group in order.chunk_by(|a, b| s.candidates[*a].vacancy == s.candidates[*b].vacancy) {
+        let v = s.candidates[group[0]].vacancy;
+        // Each cell as (panel range, scores range) into flat buffers.
+        panels.clear();
+        values.clear();
+        cells.clear();
+        for &c in group {
+            s.cells_of(c, &mut buf, |cell| {
+                let p = panels.len()..panels.len() + cell.panellists.len();
+                panels.extend_from_slice(cell.panellists);
+                let x = values.len()..values.len() + cell.scores.len();
+                values.extend_from_slice(cell.scores);
+                cells.push((p, x));
+            });
         }
-        // Ties broken by the panel itself, so the choice does not depend on hash order.
-        let Some((panel, _)) = counts
-            .into_iter()
-            .max_by_key(|(p, n)| (*n, p.len(), (*p).clone()))
+        if cells.is_empty() {
+            continue;
+        }
+        with_cells += 1;
+        // Complete cells only: the panel most cells share. Ties are broken by the panel itself, so
+        // the choice does not depend on the order cells arrive in.
+        let mut counts: Vec<(&[u32], usize)> = Vec::new();
+        for (p, _) in &cells {
+            let panel = &panels[p.clone()];
+            match counts.iter_mut().find(|(q, _)| *q == panel) {
+                Some(e) => e.1 += 1,
+                None => counts.push((panel, 1)),
+            }
+        }
+        let Some(&(panel, _)) = counts
+            .iter()
+            .max_by(|a, b| (a.1, a.0.len(), a.0).cmp(&(b.1, b.0.len(), b.0)))
         else {
             continue;
         };
         let matrix: Vec<Vec<f64>> = cells
             .iter()
-            .filter(|(p, _)| p == panel)
-            .map(|(_, x)| x.clone())
+            .filter(|(p, _)| &panels[p.clone()] == panel)
+            .map(|(_, x)| values[x.clone()].to_vec())
             .collect();
         if let Ok(r) = reliability::icc(&matrix) {
             if let Some(f) = r.form("ICC2") {
                 per_vacancy.push(VacancyIcc {
-                    vacancy: data.vacancies[*v as usize].id.clone(),
+                    vacancy: data.vacancies[v as usize].id.clone(),
                     cells: matrix.len(),
                     panellists: panel.len(),
                     icc2: f.icc,
@@ -727,14 +762,14 @@ fn reliability_of(data: &AuditData) -> Reliability {
     let mut iccs: Vec<f64> = per_vacancy.iter().map(|v| v.icc2).collect();
     Reliability {
         alpha,
-        cells: alpha_units.len(),
+        cells: alpha_ends.len(),
         vacancies_computed: per_vacancy.len(),
         median_icc2: (!iccs.is_empty()).then(|| median(&mut iccs)),
         below_half: per_vacancy.iter().filter(|v| v.icc2 < 0.5).count(),
-        note: (vac_cells.len() > per_vacancy.len()).then(|| {
+        note: (with_cells > per_vacancy.len()).then(|| {
             format!(
                 "{} vacancy(ies) without an ICC: too few complete cells, or no variation",
-                vac_cells.len() - per_vacancy.len()
+                with_cells - per_vacancy.len()
             )
         }),
         per_vacancy,
@@ -743,25 +778,53 @@ fn reliability_of(data: &AuditData) -> Reliability {
 
 fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<GroupMean>) {
     let s = &data.scores;
-    let pts = &s.points;
     let t = policy.suppression_threshold;
+    // Each scored candidate's stated group (index into Group::STATED), if any.
+    let code_stated: Vec<Option<usize>> = data
+        .codes
+        .iter()
+        .map(|c| {
+            let g = group_of(c);
+            Group::STATED.iter().position(|x| *x == g)
+        })
+        .collect();
+    let stated_of = |c: usize| {
+        s.candidates[c]
+            .ethnicity
+            .and_then(|e| code_stated[e as usize])
+    };
     let mut devs: Vec<Vec<f64>> = vec![Vec::new(); s.panellists.len()];
     // Per panellist, per stated group: deviations.
     let mut devs_by_group: Vec<[Vec<f64>; 5]> = vec![Default::default(); s.panellists.len()];
+    // Diversity-attitude questions: each candidate's sum and count over them, in id order.
+    let diversity: Vec<bool> = s
+        .questions
+        .iter()
+        .map(|q| data.diversity_questions.contains(q))
+        .collect();
+    let mut per_candidate: Vec<(usize, f64, usize)> = Vec::new();
     let mut scratch = Vec::new();
-    for cell in cells(pts) {
-        let xs: Vec<f64> = cell.iter().map(|p| p.score as f64).collect();
+    s.for_each_cell(|cell| {
         scratch.clear();
-        raters::cell_deviations(&xs, &mut scratch);
-        let group = s.ethnicity.get(&cell[0].candidate).map(|c| group_of(c));
-        let gi = group.and_then(|g| Group::STATED.iter().position(|x| *x == g));
-        for (p, d) in cell.iter().zip(&scratch) {
-            devs[p.panellist as usize].push(*d);
+        raters::cell_deviations(cell.scores, &mut scratch);
+        let gi = stated_of(cell.candidate);
+        for (p, d) in cell.panellists.iter().zip(&scratch) {
+            devs[*p as usize].push(*d);
             if let Some(gi) = gi {
-                devs_by_group[p.panellist as usize][gi].push(*d);
+                devs_by_group[*p as usize][gi].push(*d);
             }
         }
-    }
+        if diversity[cell.question as usize] {
+            if per_candidate.last().is_none_or(|e| e.0 != cell.candidate) {
+                per_candidate.push((cell.candidate, 0.0, 0));
+            }
+            let e = per_candidate.last_mut().expect("pushed above");
+            for x in cell.scores {
+                e.1 += x;
+                e.2 += 1;
+            }
+        }
+    });
 
     // Raters.
     let min = policy.min_rater_count;
@@ -844,26 +907,9 @@ fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<Gro
         .collect();
     flagged.sort_by(|a, b| a.panellist.cmp(&b.panellist).then(a.group.cmp(b.group)));
 
-    // Diversity-attitude questions: each candidate's mean score over them, by candidate group.
-    let diversity: Vec<bool> = s
-        .questions
-        .iter()
-        .map(|q| data.diversity_questions.contains(q))
-        .collect();
-    // Ordered by candidate so the sums, and the report, are the same every run.
-    let mut per_candidate: std::collections::BTreeMap<i64, (f64, usize)> = Default::default();
-    for p in pts.iter().filter(|p| diversity[p.question as usize]) {
-        let e = per_candidate.entry(p.candidate).or_default();
-        e.0 += p.score as f64;
-        e.1 += 1;
-    }
     let mut by_group: [Vec<f64>; 5] = Default::default();
-    for (c, (sum, n)) in per_candidate {
-        if let Some(gi) = s
-            .ethnicity
-            .get(&c)
-            .and_then(|code| Group::STATED.iter().position(|g| *g == group_of(code)))
-        {
+    for (c, sum, n) in per_candidate {
+        if let Some(gi) = stated_of(c) {
             by_group[gi].push(sum / n as f64);
         }
     }

@@ -1,10 +1,18 @@
-//! Bulk reads for the HR audit: a few aggregate queries over every vacancy in the filter, shaped for
-//! statistics rather than for screens. Monitoring values leave the store only as counts here.
+//! Bulk reads for the HR audit, shaped for statistics rather than for screens. Monitoring values
+//! leave the store only as counts and as group codes of interviewed candidates.
+//!
+//! At a trust's scale (half a million applications, a million scores) the audit must answer in about
+//! a second, so this reads with plain table scans joined in memory (several times faster than letting
+//! SQLite group and join), keeps everything in dense integer-indexed arrays, and reads the pipeline on a
+//! second connection while the scores are read on this one. Both connections read the same snapshot:
+//! every write appends an event, so equal last event numbers mean equal data.
 
 use super::Store;
-use anyhow::Result;
-use rusqlite::params;
-use std::collections::HashMap;
+use crate::model::STAGES;
+use anyhow::{bail, Context, Result};
+use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 /// Which vacancies the audit covers. Dates are YYYY-MM-DD and compare with the vacancy's creation date.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -20,12 +28,14 @@ const FILTER: &str = "(?1 IS NULL OR substr(v.created_at, 1, 10) >= ?1)
     AND (?3 IS NULL OR v.band = ?3)
     AND (?4 IS NULL OR v.service = ?4)";
 
-/// Count of applicants by vacancy, ethnicity code, furthest stage and internal/external.
-#[derive(Debug, Clone)]
+/// Applicants counted by vacancy, ethnicity code, furthest stage and internal/external.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PipelineCount {
     pub vacancy: u32,
-    pub ethnicity: String,
-    pub stage: String,
+    /// Index into [`AuditData::codes`].
+    pub code: u16,
+    /// Index into [`STAGES`].
+    pub stage: u8,
     pub internal: Option<bool>,
     pub n: u64,
 }
@@ -36,28 +46,100 @@ pub struct AuditVacancy {
     pub id: String,
     pub band: Option<String>,
     pub created: String,
-    /// Question ids in the plan and their categories (from the stored bank).
+    /// Categories of the questions in the plan, in plan order (from the stored bank).
     pub categories: Vec<String>,
 }
 
-/// One current, sealed score: ids are indexes into the string tables of [`AuditScores`].
-#[derive(Debug, Clone, Copy)]
-pub struct ScorePoint {
+/// A candidate with at least one sealed sheet.
+#[derive(Debug, Clone)]
+pub struct ScoredCandidate {
+    pub id: i64,
     pub vacancy: u32,
-    pub candidate: i64,
-    pub question: u32,
-    pub panellist: u32,
-    pub score: i64,
+    /// Index into [`AuditData::codes`], when monitoring data says they reached interview.
+    pub ethnicity: Option<u16>,
+    /// The candidate's sealed sheets: a range of [`AuditScores::sheets`], ordered by panellist.
+    pub sheets: Range<u32>,
 }
 
+/// One sealed sheet: who scored, and where its scores start in [`AuditScores::values`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredSheet {
+    /// Index into [`AuditScores::panellists`] (panellists are pooled across vacancies by name).
+    pub panellist: u32,
+    /// Start of this sheet's scores, one per question of the vacancy's plan, in plan order.
+    pub offset: u32,
+}
+
+/// One candidate × question: the panellists who scored it and their scores, in panellist order.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    pub vacancy: u32,
+    /// Index into [`AuditScores::candidates`].
+    pub candidate: usize,
+    /// Index into [`AuditScores::questions`].
+    pub question: u32,
+    pub panellists: &'a [u32],
+    pub scores: &'a [f64],
+}
+
+/// Current sealed scores, grouped by candidate.
 #[derive(Debug, Default)]
 pub struct AuditScores {
-    /// Sorted by (candidate, question) so each cell is a contiguous run.
-    pub points: Vec<ScorePoint>,
+    /// Ordered by candidate id.
+    pub candidates: Vec<ScoredCandidate>,
+    pub sheets: Vec<ScoredSheet>,
+    /// Scores of every sheet by plan position; NaN where a sheet has no score for a question.
+    pub values: Vec<f64>,
     pub panellists: Vec<String>,
     pub questions: Vec<String>,
-    /// Candidate id → NHS ethnicity code, for candidates with monitoring data.
-    pub ethnicity: HashMap<i64, String>,
+    /// Number of scores (non-NaN values).
+    pub count: usize,
+    /// Per vacancy: (plan position, question index), ordered by question index, so every reader
+    /// visits cells in one fixed order and floating-point sums come out the same every run.
+    cell_order: Vec<Vec<(u32, u32)>>,
+}
+
+impl AuditScores {
+    /// Visit every cell of one candidate (an index into `candidates`), using `buf` as scratch.
+    pub fn cells_of(&self, c: usize, buf: &mut CellBuf, mut f: impl FnMut(Cell<'_>)) {
+        let cand = &self.candidates[c];
+        let sheets = &self.sheets[cand.sheets.start as usize..cand.sheets.end as usize];
+        for &(pos, question) in &self.cell_order[cand.vacancy as usize] {
+            buf.panellists.clear();
+            buf.scores.clear();
+            for s in sheets {
+                let x = self.values[(s.offset + pos) as usize];
+                if !x.is_nan() {
+                    buf.panellists.push(s.panellist);
+                    buf.scores.push(x);
+                }
+            }
+            if !buf.scores.is_empty() {
+                f(Cell {
+                    vacancy: cand.vacancy,
+                    candidate: c,
+                    question,
+                    panellists: &buf.panellists,
+                    scores: &buf.scores,
+                });
+            }
+        }
+    }
+
+    /// Visit every cell, candidate by candidate in id order.
+    pub fn for_each_cell(&self, mut f: impl FnMut(Cell<'_>)) {
+        let mut buf = CellBuf::default();
+        for c in 0..self.candidates.len() {
+            self.cells_of(c, &mut buf, &mut f);
+        }
+    }
+}
+
+/// Reusable scratch space for [`AuditScores::cells_of`].
+#[derive(Debug, Default)]
+pub struct CellBuf {
+    panellists: Vec<u32>,
+    scores: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,11 +151,14 @@ pub struct PanelMember {
 
 pub struct AuditData {
     pub vacancies: Vec<AuditVacancy>,
+    /// Ethnicity codes as stored, indexed by [`PipelineCount::code`] and [`ScoredCandidate::ethnicity`].
+    pub codes: Vec<String>,
+    /// Ordered by (vacancy, code, stage, internal).
     pub pipeline: Vec<PipelineCount>,
     pub scores: AuditScores,
     pub panels: Vec<PanelMember>,
     /// Ids of `diversity-attitude` questions in the banks these vacancies use.
-    pub diversity_questions: std::collections::HashSet<String>,
+    pub diversity_questions: HashSet<String>,
 }
 
 fn intern(table: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -86,251 +171,482 @@ fn intern(table: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) ->
     i
 }
 
+/// The largest rowid of a table (0 when empty).
+fn max_id(conn: &Connection, table: &str) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        &format!("SELECT coalesce(max(rowid), 0) FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as usize)
+}
+
+/// Sets `v[i] = x`, growing `v` with `fill` as needed (ids are dense rowids).
+fn put<T: Clone>(v: &mut Vec<T>, i: usize, x: T, fill: T) {
+    if v.len() <= i {
+        v.resize(i + 1, fill);
+    }
+    v[i] = x;
+}
+
+/// Maps vacancy id strings to audit indexes, remembering the last one: rows written vacancy by
+/// vacancy mostly repeat it, and a string compare is cheaper than a hash.
+struct VacancyLookup<'a> {
+    index: &'a HashMap<String, u32>,
+    last: String,
+    last_index: Option<u32>,
+}
+
+impl<'a> VacancyLookup<'a> {
+    fn new(index: &'a HashMap<String, u32>) -> Self {
+        VacancyLookup {
+            index,
+            last: String::new(),
+            last_index: None,
+        }
+    }
+
+    fn get(&mut self, id: &str) -> Option<u32> {
+        if id != self.last || self.last.is_empty() {
+            self.last.clear();
+            self.last.push_str(id);
+            self.last_index = self.index.get(id).copied();
+        }
+        self.last_index
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// What the pipeline scan yields.
+struct Pipeline {
+    codes: Vec<String>,
+    counts: Vec<PipelineCount>,
+    /// Candidate id → vacancy index (NONE outside the filter).
+    cand_vacancy: Vec<u32>,
+    /// Candidate id → ethnicity code index, for applicants who reached interview (else u16::MAX).
+    cand_code: Vec<u16>,
+}
+
+fn read_pipeline(conn: &Connection, vindex: &HashMap<String, u32>) -> Result<Pipeline> {
+    // Sized once from the largest id: growing these by doubling costs more than the scan.
+    let mut cand_vacancy: Vec<u32> = vec![NONE; max_id(conn, "candidates")? + 1];
+    {
+        let mut lookup = VacancyLookup::new(vindex);
+        let mut stmt = conn.prepare("SELECT id, vacancy FROM candidates")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id = r.get::<_, i64>(0)? as usize;
+            let v = lookup.get(r.get_ref(1)?.as_str()?).unwrap_or(NONE);
+            put(&mut cand_vacancy, id, v, NONE);
+        }
+    }
+    let mut codes: Vec<String> = Vec::new();
+    let mut cand_code: Vec<u16> = vec![u16::MAX; cand_vacancy.len()];
+    // One packed key per applicant, sorted and run-length counted below.
+    let mut keys: Vec<u64> = Vec::with_capacity(cand_vacancy.len());
+    {
+        let mut stmt =
+            conn.prepare("SELECT candidate, ethnicity, stage, internal FROM monitoring")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let c = r.get::<_, i64>(0)? as usize;
+            let v = cand_vacancy.get(c).copied().unwrap_or(NONE);
+            if v == NONE {
+                continue;
+            }
+            let code = r.get_ref(1)?.as_bytes()?;
+            let e = match codes.iter().position(|x| x.as_bytes() == code) {
+                Some(i) => i,
+                None => {
+                    codes.push(String::from_utf8_lossy(code).into_owned());
+                    codes.len() - 1
+                }
+            };
+            if e >= u16::MAX as usize {
+                bail!("more than {} distinct ethnicity codes", u16::MAX);
+            }
+            let stage = r.get_ref(2)?.as_bytes()?;
+            let st = STAGES
+                .iter()
+                .position(|x| x.as_bytes() == stage)
+                .unwrap_or(0) as u64;
+            let internal: u64 = match r.get::<_, Option<i64>>(3)? {
+                None => 0,
+                Some(0) => 1,
+                Some(_) => 2,
+            };
+            keys.push((v as u64) << 32 | (e as u64) << 8 | st << 2 | internal);
+            if st >= 2 {
+                cand_code[c] = e as u16;
+            }
+        }
+    }
+    keys.sort_unstable();
+    let counts = keys
+        .chunk_by(|a, b| a == b)
+        .map(|run| {
+            let k = run[0];
+            PipelineCount {
+                vacancy: (k >> 32) as u32,
+                code: (k >> 8 & 0xFFFF) as u16,
+                stage: (k >> 2 & 0x3F) as u8,
+                internal: [None, Some(false), Some(true)][(k & 3) as usize],
+                n: run.len() as u64,
+            }
+        })
+        .collect();
+    Ok(Pipeline {
+        codes,
+        counts,
+        cand_vacancy,
+        cand_code,
+    })
+}
+
+/// The vacancies in the filter, in creation order.
+struct Vacancies {
+    list: Vec<AuditVacancy>,
+    index: HashMap<String, u32>,
+    bank: Vec<i64>,
+}
+
+fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
+    let mut v = Vacancies {
+        list: Vec::new(),
+        index: HashMap::new(),
+        bank: Vec::new(),
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT v.id, v.band, v.created_at, v.bank FROM vacancies v WHERE {FILTER} ORDER BY v.created_at, v.id"
+    ))?;
+    let mut rows = stmt.query(params![f.since, f.until, f.band, f.service])?;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        v.index.insert(id.clone(), v.list.len() as u32);
+        v.list.push(AuditVacancy {
+            id,
+            band: r.get(1)?,
+            created: r.get(2)?,
+            categories: vec![],
+        });
+        v.bank.push(r.get(3)?);
+    }
+    Ok(v)
+}
+
+/// The question plans of the vacancies in the filter.
+struct Plans {
+    questions: Vec<String>,
+    /// Per vacancy, the plan's question indexes in plan order.
+    plan: Vec<Vec<u32>>,
+    /// Per vacancy, the stored plan positions in plan order (a sheet's scores are laid out so).
+    positions: Vec<Vec<i64>>,
+    /// Per vacancy, its plan's categories in plan order.
+    categories: Vec<Vec<String>>,
+    diversity_questions: HashSet<String>,
+}
+
+fn read_plans(conn: &Connection, vacancies: &Vacancies) -> Result<Plans> {
+    // Each bank parsed once, for its questions' categories.
+    let mut bank_categories: HashMap<i64, HashMap<String, String>> = HashMap::new();
+    for &b in &vacancies.bank {
+        if let std::collections::hash_map::Entry::Vacant(e) = bank_categories.entry(b) {
+            let yaml: String =
+                conn.query_row("SELECT yaml FROM banks WHERE id = ?1", [b], |r| r.get(0))?;
+            let bank =
+                crate::bank::parse(&yaml, "stored bank").map_err(|e| anyhow::anyhow!("{e}"))?;
+            e.insert(
+                bank.questions
+                    .into_iter()
+                    .map(|q| (q.id, q.category))
+                    .collect(),
+            );
+        }
+    }
+    let (mut questions, mut qidx) = (Vec::new(), HashMap::new());
+    let mut plans: Vec<Vec<(i64, u32)>> = vec![Vec::new(); vacancies.list.len()];
+    {
+        let mut lookup = VacancyLookup::new(&vacancies.index);
+        let mut stmt = conn.prepare("SELECT vacancy, position, question FROM vacancy_questions")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let Some(v) = lookup.get(r.get_ref(0)?.as_str()?) else {
+                continue;
+            };
+            let q = intern(&mut questions, &mut qidx, r.get_ref(2)?.as_str()?);
+            plans[v as usize].push((r.get(1)?, q));
+        }
+    }
+    let n = plans.len();
+    let (mut plan, mut positions, mut categories) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (v, mut p) in plans.into_iter().enumerate() {
+        p.sort_by_key(|(pos, _)| *pos);
+        let cats = &bank_categories[&vacancies.bank[v]];
+        categories.push(
+            p.iter()
+                .map(|(_, q)| {
+                    cats.get(&questions[*q as usize])
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect(),
+        );
+        positions.push(p.iter().map(|(pos, _)| *pos).collect());
+        plan.push(p.into_iter().map(|(_, q)| q).collect());
+    }
+    let diversity_questions = bank_categories
+        .values()
+        .flatten()
+        .filter(|(_, c)| c.as_str() == crate::bank::DIVERSITY)
+        .map(|(q, _)| q.clone())
+        .collect();
+    Ok(Plans {
+        questions,
+        plan,
+        positions,
+        categories,
+        diversity_questions,
+    })
+}
+
+/// Sealed sheets and their current scores, with the panels of the vacancies in the filter.
+fn read_scores(
+    conn: &Connection,
+    vacancies: &Vacancies,
+) -> Result<(AuditScores, Vec<PanelMember>, Plans)> {
+    let mut lookup = VacancyLookup::new(&vacancies.index);
+    let (mut panellists, mut pidx) = (Vec::new(), HashMap::new());
+    // Panellist id → (name index, vacancy index).
+    let mut panellist_of: Vec<(u32, u32)> = Vec::new();
+    let mut panels = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT p.id, p.name, p.vacancy, p.trained_on, e.nhs_code FROM panellists p
+             LEFT JOIN panellist_ethnicity e ON e.panellist = p.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let Some(v) = lookup.get(r.get_ref(2)?.as_str()?) else {
+                continue;
+            };
+            let name = intern(&mut panellists, &mut pidx, r.get_ref(1)?.as_str()?);
+            put(
+                &mut panellist_of,
+                r.get::<_, i64>(0)? as usize,
+                (name, v),
+                (NONE, NONE),
+            );
+            panels.push(PanelMember {
+                vacancy: v,
+                ethnicity: r.get(4)?,
+                trained_on: r.get(3)?,
+            });
+        }
+    }
+    // Sealed sheets: (candidate, panellist name, vacancy). A sheet's panellist and candidate are
+    // found through the same vacancy when it is opened, so the panellist's vacancy is the sheet's.
+    let mut sheet_of: Vec<(i64, u32, u32)> = vec![(0, NONE, NONE); max_id(conn, "sheets")? + 1];
+    let mut sealed = 0;
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, candidate, panellist FROM sheets WHERE submitted_at IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let p = r.get::<_, i64>(2)? as usize;
+            let Some(&(name, v)) = panellist_of.get(p).filter(|x| x.1 != NONE) else {
+                continue;
+            };
+            put(
+                &mut sheet_of,
+                r.get::<_, i64>(0)? as usize,
+                (r.get(1)?, name, v),
+                (0, NONE, NONE),
+            );
+            sealed += 1;
+        }
+    }
+    let plans = read_plans(conn, vacancies)?;
+    // Sealed scores by plan position, kept in step with the answers (verify checks it). The
+    // primary key orders them by sheet, so each sheet's scores arrive together.
+    struct Loose {
+        candidate: i64,
+        panellist: u32,
+        vacancy: u32,
+        offset: u32,
+    }
+    let mut loose: Vec<Loose> = Vec::with_capacity(sealed);
+    let mut values: Vec<f64> = Vec::with_capacity(
+        sheet_of
+            .iter()
+            .filter(|x| x.2 != NONE)
+            .map(|x| plans.positions[x.2 as usize].len())
+            .sum(),
+    );
+    let mut count = 0;
+    {
+        let mut stmt = conn.prepare("SELECT sheet, position, score FROM sealed_scores")?;
+        let mut rows = stmt.query([])?;
+        let mut current = -1;
+        // The current sheet's plan positions and where its scores start; empty when it is skipped.
+        let (mut positions, mut offset): (&[i64], usize) = (&[], 0);
+        while let Some(r) = rows.next()? {
+            let sheet: i64 = r.get(0)?;
+            if sheet != current {
+                current = sheet;
+                positions = &[];
+                if let Some(&(candidate, panellist, vacancy)) =
+                    sheet_of.get(sheet as usize).filter(|x| x.2 != NONE)
+                {
+                    positions = &plans.positions[vacancy as usize];
+                    offset = values.len();
+                    loose.push(Loose {
+                        candidate,
+                        panellist,
+                        vacancy,
+                        offset: offset as u32,
+                    });
+                    values.resize(offset + positions.len(), f64::NAN);
+                }
+            }
+            let position: i64 = r.get(1)?;
+            if let Some(i) = positions.iter().position(|p| *p == position) {
+                values[offset + i] = r.get::<_, i64>(2)? as f64;
+                count += 1;
+            }
+        }
+    }
+    if values.len() > u32::MAX as usize {
+        bail!(
+            "too many scores for one audit; narrow it with --since, --until, --band or --service"
+        );
+    }
+    // Group by candidate, panellists in name-index order within each.
+    loose.sort_unstable_by_key(|s| (s.candidate, s.panellist));
+    let mut candidates: Vec<ScoredCandidate> = Vec::new();
+    let mut sheets = Vec::with_capacity(loose.len());
+    for run in loose.chunk_by(|a, b| a.candidate == b.candidate) {
+        let start = sheets.len() as u32;
+        sheets.extend(run.iter().map(|s| ScoredSheet {
+            panellist: s.panellist,
+            offset: s.offset,
+        }));
+        candidates.push(ScoredCandidate {
+            id: run[0].candidate,
+            vacancy: run[0].vacancy,
+            ethnicity: None,
+            sheets: start..sheets.len() as u32,
+        });
+    }
+    let cell_order = plans
+        .plan
+        .iter()
+        .map(|p| {
+            let mut o: Vec<(u32, u32)> =
+                p.iter().enumerate().map(|(i, q)| (i as u32, *q)).collect();
+            o.sort_by_key(|(_, q)| *q);
+            o
+        })
+        .collect();
+    Ok((
+        AuditScores {
+            candidates,
+            sheets,
+            values,
+            panellists,
+            questions: plans.questions.clone(),
+            count,
+            cell_order,
+        },
+        panels,
+        plans,
+    ))
+}
+
+/// A read transaction: one snapshot of the file until it is dropped.
+fn begin_read(conn: &Connection) -> Result<Transaction<'_>> {
+    Ok(Transaction::new_unchecked(
+        conn,
+        TransactionBehavior::Deferred,
+    )?)
+}
+
+fn snapshot(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+}
+
+/// A second connection to the same file, for reading in parallel. Opened on the thread that uses it,
+/// so an encrypted database's key derivation overlaps the other thread's reading.
+fn open_reader(path: &std::path::Path, key: Option<&str>) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open {} a second time", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    if let Some(k) = key {
+        conn.pragma_update(None, "key", k)?;
+    }
+    Ok(conn)
+}
+
 impl Store {
     pub fn audit_data(&self, f: &AuditFilter) -> Result<AuditData> {
-        let p = params![f.since, f.until, f.band, f.service];
-        // Vacancies and their plans' categories (banks parsed once each).
-        // Question ids interned once; each vacancy's plan as (position, question index).
-        let (mut questions, mut qidx) = (Vec::new(), HashMap::new());
-        let mut plan_questions: Vec<Vec<(i64, u32)>>;
-        let mut bank_categories: HashMap<i64, HashMap<String, String>> = HashMap::new();
-        let mut vacancies = Vec::new();
-        let mut vindex: HashMap<String, u32> = HashMap::new();
-        {
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT v.id, v.band, v.created_at, v.bank FROM vacancies v WHERE {FILTER} ORDER BY v.created_at, v.id"
-            ))?;
-            let mut rows = stmt.query(p)?;
-            let mut banks_needed = Vec::new();
-            while let Some(r) = rows.next()? {
-                let id: String = r.get(0)?;
-                vindex.insert(id.clone(), vacancies.len() as u32);
-                vacancies.push(AuditVacancy {
-                    id,
-                    band: r.get(1)?,
-                    created: r.get(2)?,
-                    categories: vec![],
+        // A write landing between the two snapshots is retried; writes are short, so this settles.
+        for _ in 0..5 {
+            let main = begin_read(&self.conn)?;
+            let vacancies = read_vacancies(&main, f)?;
+            let main_seq = snapshot(&main)?;
+            let (index, path, key) = (&vacancies.index, &self.path, self.key.as_deref());
+            let (pipeline, scores) = std::thread::scope(|s| {
+                let pipeline = s.spawn(move || -> Result<_> {
+                    let reader = open_reader(path, key)?;
+                    let tx = begin_read(&reader)?;
+                    let seq = snapshot(&tx)?;
+                    let p = read_pipeline(&tx, index)?;
+                    Ok((seq, p))
                 });
-                banks_needed.push(r.get::<_, i64>(3)?);
+                let scores = read_scores(&main, &vacancies);
+                (pipeline.join().expect("pipeline reader"), scores)
+            });
+            let (seq, pipeline) = pipeline?;
+            let (mut scores, panels, plans) = scores?;
+            drop(main);
+            if seq != main_seq {
+                continue;
             }
-            for b in banks_needed.iter().copied() {
-                if let std::collections::hash_map::Entry::Vacant(e) = bank_categories.entry(b) {
-                    let yaml: String =
-                        self.conn
-                            .query_row("SELECT yaml FROM banks WHERE id = ?1", [b], |r| r.get(0))?;
-                    let bank = crate::bank::parse(&yaml, "stored bank")
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    e.insert(
-                        bank.questions
-                            .into_iter()
-                            .map(|q| (q.id, q.category))
-                            .collect(),
+            for c in &mut scores.candidates {
+                let id = c.id as usize;
+                if pipeline.cand_vacancy.get(id) != Some(&c.vacancy) {
+                    bail!(
+                        "candidate {} has sealed sheets from another vacancy's panel; run `fairpanel verify`",
+                        c.id
                     );
                 }
-            }
-            plan_questions = vec![Vec::new(); vacancies.len()];
-            // The primary key orders rows by (vacancy, question); positions put them in plan order.
-            let mut q = self
-                .conn
-                .prepare("SELECT vacancy, position, question FROM vacancy_questions")?;
-            let mut rows = q.query([])?;
-            let mut plans: Vec<Vec<(i64, String, u32)>> = vec![Vec::new(); vacancies.len()];
-            while let Some(r) = rows.next()? {
-                let Some(&v) = vindex.get(r.get_ref(0)?.as_str()?) else {
-                    continue;
-                };
-                let cat = bank_categories[&banks_needed[v as usize]]
-                    .get(r.get_ref(2)?.as_str()?)
-                    .cloned()
-                    .unwrap_or_default();
-                let q = intern(&mut questions, &mut qidx, r.get_ref(2)?.as_str()?);
-                plans[v as usize].push((r.get(1)?, cat, q));
-            }
-            for (v, mut plan) in plans.into_iter().enumerate() {
-                plan.sort_by_key(|(pos, _, _)| *pos);
-                plan_questions[v] = plan.iter().map(|(pos, _, q)| (*pos, *q)).collect();
-                vacancies[v].categories = plan.into_iter().map(|(_, c, _)| c).collect();
-            }
-        }
-        // Plain scans joined in memory: at a trust's scale (half a million applications, a million
-        // scores) this is several times faster than letting SQLite group and join.
-        let mut cand_vacancy: Vec<u32> = Vec::new();
-        {
-            let mut stmt = self.conn.prepare("SELECT id, vacancy FROM candidates")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let id = r.get::<_, i64>(0)? as usize;
-                if cand_vacancy.len() <= id {
-                    cand_vacancy.resize(id + 1, u32::MAX);
-                }
-                cand_vacancy[id] = vindex
-                    .get(r.get_ref(1)?.as_str()?)
+                c.ethnicity = pipeline
+                    .cand_code
+                    .get(id)
                     .copied()
-                    .unwrap_or(u32::MAX);
+                    .filter(|e| *e != u16::MAX);
             }
+            let mut list = vacancies.list;
+            for (v, cats) in list.iter_mut().zip(plans.categories) {
+                v.categories = cats;
+            }
+            return Ok(AuditData {
+                vacancies: list,
+                codes: pipeline.codes,
+                pipeline: pipeline.counts,
+                scores,
+                panels,
+                diversity_questions: plans.diversity_questions,
+            });
         }
-        let vacancy_of = |c: i64| {
-            cand_vacancy
-                .get(c as usize)
-                .copied()
-                .filter(|v| *v != u32::MAX)
-        };
-        const STAGES: [&str; 5] = [
-            "applied",
-            "shortlisted",
-            "interviewed",
-            "offered",
-            "appointed",
-        ];
-        let mut codes: Vec<String> = Vec::new();
-        let mut grouped: HashMap<(u32, u8, u8, u8), u64> = HashMap::new();
-        let mut ethnicity_of: HashMap<i64, u8> = HashMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT candidate, ethnicity, stage, internal FROM monitoring")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let c: i64 = r.get(0)?;
-                let Some(v) = vacancy_of(c) else { continue };
-                let code = r.get_ref(1)?.as_str()?;
-                let e = match codes.iter().position(|x| x == code) {
-                    Some(i) => i,
-                    None => {
-                        codes.push(code.to_string());
-                        codes.len() - 1
-                    }
-                } as u8;
-                let stage = r.get_ref(2)?.as_str()?;
-                let st = STAGES.iter().position(|x| *x == stage).unwrap_or(0) as u8;
-                let internal = match r.get::<_, Option<i64>>(3)? {
-                    None => 0,
-                    Some(0) => 1,
-                    Some(_) => 2,
-                };
-                *grouped.entry((v, e, st, internal)).or_default() += 1;
-                if st >= 2 {
-                    ethnicity_of.insert(c, e);
-                }
-            }
-        }
-        let mut pipeline: Vec<PipelineCount> = grouped
-            .into_iter()
-            .map(|((vacancy, e, st, internal), n)| PipelineCount {
-                vacancy,
-                ethnicity: codes[e as usize].clone(),
-                stage: STAGES[st as usize].to_string(),
-                internal: [None, Some(false), Some(true)][internal as usize],
-                n,
-            })
-            .collect();
-        // A fixed order keeps floating-point sums, and so the report, identical run to run.
-        pipeline.sort_by(|a, b| {
-            (a.vacancy, &a.ethnicity, &a.stage, a.internal).cmp(&(
-                b.vacancy,
-                &b.ethnicity,
-                &b.stage,
-                b.internal,
-            ))
-        });
-        let mut scores = AuditScores::default();
-        {
-            let mut pidx = HashMap::new();
-            let mut panellist_name: Vec<u32> = Vec::new();
-            {
-                let mut stmt = self.conn.prepare("SELECT id, name FROM panellists")?;
-                let mut rows = stmt.query([])?;
-                while let Some(r) = rows.next()? {
-                    let id = r.get::<_, i64>(0)? as usize;
-                    if panellist_name.len() <= id {
-                        panellist_name.resize(id + 1, u32::MAX);
-                    }
-                    panellist_name[id] =
-                        intern(&mut scores.panellists, &mut pidx, r.get_ref(1)?.as_str()?);
-                }
-            }
-            // Sealed sheets only: (candidate, panellist name, vacancy).
-            let mut sheet_of: Vec<Option<(i64, u32, u32)>> = Vec::new();
-            {
-                let mut stmt = self.conn.prepare(
-                    "SELECT id, candidate, panellist FROM sheets WHERE submitted_at IS NOT NULL",
-                )?;
-                let mut rows = stmt.query([])?;
-                while let Some(r) = rows.next()? {
-                    let id = r.get::<_, i64>(0)? as usize;
-                    let c: i64 = r.get(1)?;
-                    let Some(v) = vacancy_of(c) else { continue };
-                    let p = panellist_name[r.get::<_, i64>(2)? as usize];
-                    if sheet_of.len() <= id {
-                        sheet_of.resize(id + 1, None);
-                    }
-                    sheet_of[id] = Some((c, p, v));
-                }
-            }
-            // Sealed scores by plan position, kept in step with the answers (verify checks it).
-            let mut stmt = self
-                .conn
-                .prepare("SELECT sheet, position, score FROM sealed_scores")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let sheet = r.get::<_, i64>(0)? as usize;
-                let Some((candidate, panellist, vacancy)) = sheet_of.get(sheet).copied().flatten()
-                else {
-                    continue;
-                };
-                let position: i64 = r.get(1)?;
-                let plan = &plan_questions[vacancy as usize];
-                let Some(&(_, question)) = plan.iter().find(|(p, _)| *p == position) else {
-                    continue;
-                };
-                scores.points.push(ScorePoint {
-                    vacancy,
-                    candidate,
-                    question,
-                    panellist,
-                    score: r.get(2)?,
-                });
-            }
-            scores.questions = questions;
-            scores
-                .points
-                .sort_unstable_by_key(|s| (s.candidate, s.question, s.panellist));
-            let interviewed: std::collections::HashSet<i64> =
-                scores.points.iter().map(|p| p.candidate).collect();
-            scores.ethnicity = ethnicity_of
-                .into_iter()
-                .filter(|(c, _)| interviewed.contains(c))
-                .map(|(c, e)| (c, codes[e as usize].clone()))
-                .collect();
-        }
-        let mut panels = Vec::new();
-        {
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT p.vacancy, e.nhs_code, p.trained_on FROM panellists p
-                 LEFT JOIN panellist_ethnicity e ON e.panellist = p.id JOIN vacancies v ON v.id = p.vacancy
-                 WHERE {FILTER}"
-            ))?;
-            let mut rows = stmt.query(p)?;
-            while let Some(r) = rows.next()? {
-                panels.push(PanelMember {
-                    vacancy: vindex[r.get_ref(0)?.as_str()?],
-                    ethnicity: r.get(1)?,
-                    trained_on: r.get(2)?,
-                });
-            }
-        }
-        let diversity_questions = bank_categories
-            .values()
-            .flatten()
-            .filter(|(_, c)| c.as_str() == crate::bank::DIVERSITY)
-            .map(|(q, _)| q.clone())
-            .collect();
-        Ok(AuditData {
-            vacancies,
-            pipeline,
-            scores,
-            panels,
-            diversity_questions,
-        })
+        bail!("the database kept changing while the audit read it; try again")
     }
 }
