@@ -283,18 +283,35 @@ fn an_edited_sealed_score_copy_is_caught() {
     let e = Env::new();
     e.setup();
     e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
+    let verify = |e: &Env| -> serde_json::Value {
+        serde_json::from_slice(
+            &e.cmd()
+                .args(["verify", "--format", "json"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+    };
+    assert_eq!(verify(&e)["ok"], true);
+    // One score changed in the copy (the second panellist's second question, 5 → 1).
     sql(
         &e,
-        "UPDATE sealed_scores SET score = 1 WHERE position = 1 AND score = 5;",
+        "UPDATE sealed_sheets SET scores = '0:4 1:1' WHERE scores = '0:4 1:5';",
     );
-    let j: serde_json::Value = serde_json::from_slice(
-        &e.cmd()
-            .args(["verify", "--format", "json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let j = verify(&e);
     assert_eq!(j["ok"], false);
-    assert_eq!(j["problem"]["table"], "sealed_scores", "{j}");
+    assert_eq!(j["problem"]["table"], "sealed_sheets", "{j}");
+
+    // A sealed sheet missing from the copy is caught as well.
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
+    sql(
+        &e,
+        "DELETE FROM sealed_sheets WHERE sheet = (SELECT max(sheet) FROM sealed_sheets);",
+    );
+    let j = verify(&e);
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["problem"]["table"], "sealed_sheets", "{j}");
 }

@@ -218,12 +218,31 @@ fn a_database_from_schema_1_upgrades_keeping_every_row() {
         let now = after.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
         assert_eq!(now, Some(*n), "every row of {table} kept");
     }
-    // Later schemas add tables; the compact copy of sealed scores is filled from the old answers.
+    // Later schemas add tables; the compact copy of sealed scores is filled from the old answers
+    // (schema 3, one row per score) and then regrouped by sheet (schema 4).
     let sealed = after
         .iter()
-        .find(|(t, _)| t == "sealed_scores")
+        .find(|(t, _)| t == "sealed_sheets")
         .map(|(_, n)| *n);
-    assert_eq!(sealed, Some(12), "6 sealed sheets × 2 questions");
+    assert_eq!(sealed, Some(6), "6 sealed sheets");
+    let texts: Vec<String> = {
+        let c = rusqlite::Connection::open(&e.db).unwrap();
+        let mut st = c
+            .prepare("SELECT scores FROM sealed_sheets ORDER BY sheet")
+            .unwrap();
+        let rows = st.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.split(' ').count() == 2 && t.starts_with("0:")),
+        "two questions per sheet, by position: {texts:?}"
+    );
+    assert!(
+        after.iter().all(|(t, _)| t != "sealed_scores"),
+        "the per-score copy is gone"
+    );
     let version: i64 = rusqlite::Connection::open(&e.db)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -7,7 +7,7 @@
 //! second connection while the scores are read on this one. Both connections read the same snapshot:
 //! every write appends an event, so equal last event numbers mean equal data.
 
-use super::Store;
+use super::{schema, Store};
 use crate::model::STAGES;
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -448,77 +448,50 @@ fn read_scores(
             });
         }
     }
-    // Sealed sheets: (candidate, panellist name, vacancy). A sheet's panellist and candidate are
-    // found through the same vacancy when it is opened, so the panellist's vacancy is the sheet's.
-    let mut sheet_of: Vec<(i64, u32, u32)> = vec![(0, NONE, NONE); max_id(conn, "sheets")? + 1];
-    let mut sealed = 0;
-    {
-        let mut stmt = conn.prepare(
-            "SELECT id, candidate, panellist FROM sheets WHERE submitted_at IS NOT NULL",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let p = r.get::<_, i64>(2)? as usize;
-            let Some(&(name, v)) = panellist_of.get(p).filter(|x| x.1 != NONE) else {
-                continue;
-            };
-            put(
-                &mut sheet_of,
-                r.get::<_, i64>(0)? as usize,
-                (r.get(1)?, name, v),
-                (0, NONE, NONE),
-            );
-            sealed += 1;
-        }
-    }
     let plans = read_plans(conn, vacancies)?;
-    // Sealed scores by plan position, kept in step with the answers (verify checks it). The
-    // primary key orders them by sheet, so each sheet's scores arrive together.
+    // Sealed sheets and their current scores, kept in step with the answers (verify checks it).
     struct Loose {
         candidate: i64,
         panellist: u32,
         vacancy: u32,
         offset: u32,
     }
-    let mut loose: Vec<Loose> = Vec::with_capacity(sealed);
-    let mut values: Vec<f64> = Vec::with_capacity(
-        sheet_of
-            .iter()
-            .filter(|x| x.2 != NONE)
-            .map(|x| plans.positions[x.2 as usize].len())
-            .sum(),
-    );
+    let mut loose: Vec<Loose> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
     let mut count = 0;
     {
-        let mut stmt = conn.prepare("SELECT sheet, position, score FROM sealed_scores")?;
+        let mut stmt =
+            conn.prepare("SELECT sheet, candidate, panellist, scores FROM sealed_sheets")?;
         let mut rows = stmt.query([])?;
-        let mut current = -1;
-        // The current sheet's plan positions and where its scores start; empty when it is skipped.
-        let (mut positions, mut offset): (&[i64], usize) = (&[], 0);
         while let Some(r) = rows.next()? {
-            let sheet: i64 = r.get(0)?;
-            if sheet != current {
-                current = sheet;
-                positions = &[];
-                if let Some(&(candidate, panellist, vacancy)) =
-                    sheet_of.get(sheet as usize).filter(|x| x.2 != NONE)
-                {
-                    positions = &plans.positions[vacancy as usize];
-                    offset = values.len();
-                    loose.push(Loose {
-                        candidate,
-                        panellist,
-                        vacancy,
-                        offset: offset as u32,
-                    });
-                    values.resize(offset + positions.len(), f64::NAN);
+            // A sheet's panellist and candidate are found through the same vacancy when it is
+            // opened, so the panellist's vacancy is the sheet's.
+            let p = r.get::<_, i64>(2)? as usize;
+            let Some(&(panellist, vacancy)) = panellist_of.get(p).filter(|x| x.1 != NONE) else {
+                continue;
+            };
+            let positions = &plans.positions[vacancy as usize];
+            let offset = values.len();
+            values.resize(offset + positions.len(), f64::NAN);
+            let text = r.get_ref(3)?.as_str()?;
+            let ok = schema::parse_sealed(text, |position, score| {
+                if let Some(i) = positions.iter().position(|p| *p == position) {
+                    values[offset + i] = score as f64;
+                    count += 1;
                 }
+            });
+            if !ok {
+                bail!(
+                    "the sealed scores of sheet {} are not readable; run `fairpanel verify`",
+                    r.get::<_, i64>(0)?
+                );
             }
-            let position: i64 = r.get(1)?;
-            if let Some(i) = positions.iter().position(|p| *p == position) {
-                values[offset + i] = r.get::<_, i64>(2)? as f64;
-                count += 1;
-            }
+            loose.push(Loose {
+                candidate: r.get(1)?,
+                panellist,
+                vacancy,
+                offset: offset as u32,
+            });
         }
     }
     if values.len() > u32::MAX as usize {

@@ -276,7 +276,7 @@ impl Tx<'_> {
             )?,
             submit: conn.prepare_cached("UPDATE sheets SET submitted_at = ?1 WHERE id = ?2")?,
             sealed: conn.prepare_cached(
-                "INSERT OR REPLACE INTO sealed_scores (sheet, position, score) VALUES (?1, ?2, ?3)",
+                "INSERT INTO sealed_sheets (sheet, candidate, panellist, scores) VALUES (?1, ?2, ?3, ?4)",
             )?,
             moderation: conn.prepare_cached(
                 "INSERT INTO moderations (candidate, question, score, reason, recorded_by, recorded_at, event)
@@ -412,6 +412,7 @@ impl Bulk<'_> {
             let sheet = self.conn.last_insert_rowid();
             let entity = format!("vacancy/{vid}/candidate/{reference}/panellist/{name}");
             let mut scores = BTreeMap::new();
+            let mut by_position = BTreeMap::new();
             for a in &s.answers {
                 let question = get(&v.questions, a.question, "question", vid)?.as_str();
                 let seq = self.seq + 1;
@@ -434,11 +435,17 @@ impl Bulk<'_> {
                 })?;
                 self.event(&a.recorded_at, name, "score.answer", &entity, &payload)?;
                 scores.insert(question, a.score);
-                self.sealed
-                    .execute(params![sheet, a.question as i64, a.score])?;
+                // Positions are plan indexes here; a later answer replaces an earlier one.
+                by_position.insert(a.question as i64, a.score);
                 self.counts.answers += 1;
             }
             self.submit.execute(params![s.submitted_at, sheet])?;
+            self.sealed.execute(params![
+                sheet,
+                cid,
+                pid,
+                super::schema::sealed_text(by_position.iter().map(|(p, s)| (*p, *s)))
+            ])?;
             let payload = json!({ "scores": scores }).to_string();
             self.event(&s.submitted_at, name, "sheet.submit", &entity, &payload)?;
             self.counts.sheets += 1;

@@ -236,17 +236,14 @@ impl Store {
         let mismatch: Option<i64> = self
             .conn
             .query_row(
-                "WITH cur AS (
-                    SELECT a.sheet, vq.position, a.score
-                    FROM (SELECT sheet, question, max(id) AS id FROM answers GROUP BY sheet, question) l
-                    JOIN answers a ON a.id = l.id
-                    JOIN sheets s ON s.id = a.sheet AND s.submitted_at IS NOT NULL
-                    JOIN candidates c ON c.id = s.candidate
-                    JOIN vacancy_questions vq ON vq.vacancy = c.vacancy AND vq.question = a.question)
-                 SELECT sheet FROM (SELECT * FROM cur EXCEPT SELECT * FROM sealed_scores)
-                 UNION ALL
-                 SELECT sheet FROM (SELECT * FROM sealed_scores EXCEPT SELECT * FROM cur)
-                 LIMIT 1",
+                &format!(
+                    "WITH cur AS ({})
+                     SELECT sheet FROM (SELECT * FROM cur EXCEPT SELECT * FROM sealed_sheets)
+                     UNION ALL
+                     SELECT sheet FROM (SELECT * FROM sealed_sheets EXCEPT SELECT * FROM cur)
+                     LIMIT 1",
+                    super::schema::expected_sealed_sql()
+                ),
                 [],
                 |r| r.get(0),
             )
@@ -255,7 +252,7 @@ impl Store {
             return Ok((
                 checked,
                 Some(Broken {
-                    table: "sealed_scores".into(),
+                    table: "sealed_sheets".into(),
                     row: sheet,
                     reason: format!("the sealed scores of sheet {sheet} do not match its answers: they were edited"),
                 }),

@@ -576,11 +576,7 @@ impl Tx<'_> {
         )?;
         let id = self.last_insert_rowid();
         if correction_reason.is_some() {
-            self.execute(
-                "INSERT OR REPLACE INTO sealed_scores (sheet, position, score)
-                 SELECT ?1, position, ?2 FROM vacancy_questions WHERE vacancy = ?3 AND question = ?4",
-                params![sheet, score, vacancy, question],
-            )?;
+            self.execute(&super::schema::seal_sheet_sql(), [sheet])?;
         }
         self.record_event(
             seq,
@@ -639,14 +635,7 @@ impl Tx<'_> {
             "UPDATE sheets SET submitted_at = ?1 WHERE id = ?2",
             params![at, sheet],
         )?;
-        self.execute(
-            "INSERT INTO sealed_scores (sheet, position, score)
-             SELECT a.sheet, vq.position, a.score
-             FROM (SELECT question, max(id) AS id FROM answers WHERE sheet = ?1 GROUP BY question) l
-             JOIN answers a ON a.id = l.id
-             JOIN vacancy_questions vq ON vq.vacancy = ?2 AND vq.question = a.question",
-            params![sheet, vacancy],
-        )?;
+        self.execute(&super::schema::seal_sheet_sql(), [sheet])?;
         let scores: serde_json::Map<String, serde_json::Value> = s
             .answers
             .iter()
