@@ -8,7 +8,8 @@ use std::time::Duration;
 
 const PANEL: [&str; 5] = ["Ann", "Bola", "Cy", "Dev", "Eli"];
 
-fn setup(e: &Env) -> Vec<String> {
+/// Vacancy V1 with these questions ("all" or a comma list) and these panellists.
+fn vacancy(e: &Env, questions: &str, panel: &[&str]) {
     e.ok(&[
         "vacancy",
         "create",
@@ -19,11 +20,15 @@ fn setup(e: &Env) -> Vec<String> {
         "--bank",
         "nhs-talking-therapies",
         "--questions",
-        "all",
+        questions,
     ]);
-    for p in PANEL {
+    for p in panel {
         e.ok(&["panel", "add", "V1", "--name", p]);
     }
+}
+
+fn setup(e: &Env) -> Vec<String> {
+    vacancy(e, "all", &PANEL);
     for c in ["C-1", "C-2", "C-3", "C-4", "C-5", "C-6"] {
         e.ok(&["candidate", "add", "V1", "--ref", c]);
     }
@@ -179,21 +184,7 @@ fn a_scoring_process_killed_mid_sheet_loses_nothing_already_answered() {
 fn an_audit_while_sheets_are_sealed_reads_one_consistent_snapshot() {
     let e = Env::new();
     let questions = "caseload-prioritisation,diversity-discomfort";
-    e.ok(&[
-        "vacancy",
-        "create",
-        "--id",
-        "V1",
-        "--title",
-        "PWP",
-        "--bank",
-        "nhs-talking-therapies",
-        "--questions",
-        questions,
-    ]);
-    for p in ["Ann", "Bola"] {
-        e.ok(&["panel", "add", "V1", "--name", p]);
-    }
+    vacancy(&e, questions, &["Ann", "Bola"]);
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
         let writer = s.spawn(|| {
