@@ -33,6 +33,7 @@ fn the_audit_finds_every_planted_pattern() {
         String::from_utf8_lossy(&run.stderr)
     );
     let a: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    common::assert_no_hidden_count_recoverable(&a);
 
     // 1. The lenient panellist is named and flagged, with an effect near the planted shift.
     let lenient = a["raters"]["named"]

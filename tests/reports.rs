@@ -160,6 +160,70 @@ fn a_small_count_is_suppressed_and_so_is_the_cell_that_would_reveal_it() {
         .find(|g| g["group"] == "white")
         .unwrap();
     assert!((white["rate"].as_f64().unwrap() - 10.0 / 30.0).abs() < 1e-12);
+    common::assert_no_hidden_count_recoverable(&a);
+}
+
+#[test]
+fn a_small_count_split_by_band_cannot_be_recovered_from_the_overall_figure() {
+    let e = Env::new();
+    e.setup();
+    e.ok(&[
+        "vacancy",
+        "create",
+        "--id",
+        "V2",
+        "--title",
+        "High Intensity Therapist",
+        "--bank",
+        "nhs-talking-therapies",
+        "--band",
+        "Band 6",
+    ]);
+    // (vacancy, NHS code, applied only, shortlisted only, appointed)
+    let plan = [
+        ("V1", "A", 20, 10, 10), // White, Band 5
+        ("V1", "N", 18, 9, 3),   // Black, Band 5: 3 appointed, to be hidden
+        ("V2", "A", 20, 10, 10), // White, Band 6
+        ("V2", "N", 15, 7, 8),   // Black, Band 6
+        ("V2", "H", 10, 4, 6),   // Asian, Band 6
+    ];
+    let mut csv = String::from("vacancy,candidate,stage,ethnicity\n");
+    for (v, code, applied, shortlisted, appointed) in plan {
+        for (stage, n) in [
+            ("applied", applied),
+            ("shortlisted", shortlisted),
+            ("appointed", appointed),
+        ] {
+            for i in 0..n {
+                csv += &format!("{v},{code}-{stage}-{i},{stage},{code}\n");
+            }
+        }
+    }
+    let f = e.write("p.csv", &csv);
+    e.ok(&["import", "applications", f.to_str().unwrap()]);
+    let a = e.json(&["audit"]);
+    // Overall BME appointed is 17 and shown; Band 6's is 14. Without linking, Band 5's 3 would be
+    // 17 − 14.
+    assert_eq!(a["wres"]["bme_appointed"], 17, "{}", a["wres"]);
+    let band = |b: &str| {
+        a["splits"]["band"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["value"] == b)
+            .unwrap()["wres"]
+            .clone()
+    };
+    assert_eq!(band("Band 5")["bme_appointed"], "suppressed");
+    assert_eq!(
+        band("Band 6")["bme_appointed"],
+        "suppressed",
+        "{}",
+        band("Band 6")
+    );
+    assert!(band("Band 5")["relative_likelihood"].is_null());
+    assert!(band("Band 6")["relative_likelihood"].is_null());
+    common::assert_no_hidden_count_recoverable(&a);
 }
 
 #[test]

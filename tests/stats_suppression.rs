@@ -1,6 +1,6 @@
 //! Small-number suppression.
 
-use fairpanel::stats::suppression::{is_suppressed, suppress, Cell};
+use fairpanel::stats::suppression::{is_suppressed, suppress, suppress_linked, Cell};
 use proptest::prelude::*;
 
 fn suppressed_in_row(t: &[Vec<Cell>], i: usize) -> usize {
@@ -76,6 +76,47 @@ proptest! {
             if rows >= 2 {
                 prop_assert_ne!(suppressed_in_col(&out, j), 1);
             }
+        }
+    }
+
+    /// Linked lines (any sets of cells, totals included): afterwards no line of two or more cells
+    /// has exactly one hidden cell unless every other cell in it is pinned; pinned cells are never
+    /// hidden; every other small cell is; shown cells keep their values.
+    #[test]
+    fn no_linked_line_has_a_single_hidden_cell(
+        values in prop::collection::vec(0u64..30, 2..14),
+        raw_lines in prop::collection::vec(prop::collection::vec(0usize..100, 2..6), 1..8),
+        raw_pinned in prop::collection::vec(0usize..100, 0..3),
+        threshold in 1u64..10,
+    ) {
+        let n = values.len();
+        let lines: Vec<Vec<usize>> = raw_lines
+            .iter()
+            .map(|l| {
+                let mut l: Vec<usize> = l.iter().map(|i| i % n).collect();
+                l.sort_unstable();
+                l.dedup();
+                l
+            })
+            .collect();
+        let pinned: Vec<usize> = raw_pinned.iter().map(|i| i % n).collect();
+        let out = suppress_linked(&values, &lines, &pinned, threshold);
+        for (i, c) in out.iter().enumerate() {
+            match c {
+                Cell::Shown(v) => {
+                    prop_assert_eq!(*v, values[i]);
+                    prop_assert!(!is_suppressed(*v, threshold) || pinned.contains(&i));
+                }
+                Cell::Suppressed => prop_assert!(!pinned.contains(&i)),
+            }
+        }
+        for l in lines.iter().filter(|l| l.len() >= 2) {
+            let hidden = l.iter().filter(|&&i| out[i].is_suppressed()).count();
+            let all_others_pinned = l
+                .iter()
+                .filter(|&&i| !out[i].is_suppressed())
+                .all(|i| pinned.contains(i));
+            prop_assert!(hidden != 1 || all_others_pinned, "{:?} {:?}", l, out);
         }
     }
 }

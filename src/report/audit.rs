@@ -6,8 +6,10 @@
 //! - **Impact ratios** compare each of the five ONS groups with the highest-rate group; the
 //!   four-fifths rule is decided in exact arithmetic (exactly 0.80 is not adverse). "Not stated"
 //!   (declined or not asked) is excluded from ratios but always counted.
-//! - **Suppression**: funnel counts below the policy threshold are suppressed, together with the cells
-//!   that would reveal them from totals; no rate or ratio is computed from a suppressed count.
+//! - **Suppression**: counts below the policy threshold are suppressed, together with every cell that
+//!   would reveal them by subtraction anywhere in the report: a stage's total, a subtotal (BME, stated,
+//!   not stated), or the same WRES figure split by band or internal/external (see [`Linked`]). No rate
+//!   or ratio is computed from a suppressed count.
 //! - **WRES indicator 2**: relative likelihood of White shortlisted applicants being appointed compared
 //!   with BME shortlisted applicants, Katz 95% interval; not computed when any count is suppressed.
 //! - **Pooled test**: Cochran–Mantel–Haenszel across vacancies (one 2×2 stratum per vacancy: White/BME
@@ -58,6 +60,8 @@ pub struct AuditReport {
     pub conventions: Vec<&'static str>,
     pub funnel: Vec<FunnelRow>,
     pub transitions: Vec<Transition>,
+    /// The same funnel for White and BME (every stated group other than White) applicants.
+    pub white_bme: WhiteBme,
     pub wres: WresView,
     pub disclosure: Disclosure,
     pub splits: Splits,
@@ -74,6 +78,12 @@ pub struct FunnelRow {
     pub label: &'static str,
     /// Applicants reaching each stage (in `STAGES` order).
     pub reached: Vec<Count>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WhiteBme {
+    pub funnel: Vec<FunnelRow>,
+    pub transitions: Vec<Transition>,
 }
 
 #[derive(Debug, Serialize)]
@@ -241,7 +251,7 @@ const CONVENTIONS: [&str; 8] = [
     "Impact ratios compare each group with the highest-rate group; under the four-fifths rule a ratio below 0.80 is adverse (exactly 0.80 is not). Fisher's exact test is two-sided.",
     "Not stated (declined or not asked) is excluded from ratios and always counted.",
     "The four-fifths rule is a screening rule, not a test: with small numbers a ratio below 0.80 can arise by chance, so read it with its interval and Fisher p.",
-    "Counts below the suppression threshold are suppressed, with any cell that would reveal them; nothing is computed from a suppressed count.",
+    "Counts below the suppression threshold are suppressed, with any cell that would reveal them anywhere in this report (through a total, a subtotal or a split); nothing is computed from a suppressed count.",
     "WRES indicator 2 = (White appointed ÷ White shortlisted) ÷ (BME appointed ÷ BME shortlisted), Katz 95% interval; above 1 favours White applicants.",
     "The pooled test is Cochran–Mantel–Haenszel across vacancies, with continuity correction.",
     "Rater deviations are from the mean of co-panellists on the same candidate and question; flags use Holm-adjusted p < 0.05 across everyone tested.",
@@ -266,32 +276,27 @@ fn share(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// WRES from raw counts, suppressing small counts (primary only: the four are reported together).
-fn wres(ws: u64, wa: u64, bs: u64, ba: u64, ns: u64, threshold: u64) -> WresView {
-    let cell = |n: u64| {
-        if suppression::is_suppressed(n, threshold) {
-            Count::Suppressed
-        } else {
-            Count::Shown(n)
-        }
-    };
-    let counts = [cell(ws), cell(wa), cell(bs), cell(ba)];
+/// WRES from its four counts (and the not-stated count), already suppressed with every figure they
+/// are linked to; no ratio when any of the four is hidden.
+fn wres(c: [Count; 5], threshold: u64) -> WresView {
     let mut v = WresView {
-        white_shortlisted: cell(ws),
-        white_appointed: cell(wa),
-        bme_shortlisted: cell(bs),
-        bme_appointed: cell(ba),
-        not_stated_shortlisted: cell(ns),
+        white_shortlisted: c[0],
+        white_appointed: c[1],
+        bme_shortlisted: c[2],
+        bme_appointed: c[3],
+        not_stated_shortlisted: c[4],
         relative_likelihood: None,
         ci95: None,
         note: None,
     };
-    if counts.iter().any(|c| c.is_suppressed()) {
+    let (Some(ws), Some(wa), Some(bs), Some(ba)) =
+        (shown(&c[0]), shown(&c[1]), shown(&c[2]), shown(&c[3]))
+    else {
         v.note = Some(format!(
-            "counts below {threshold}: suppressed, no ratio computed"
+            "counts below {threshold}, or counts that would reveal one: suppressed, no ratio computed"
         ));
         return v;
-    }
+    };
     match proportions::wres_relative_likelihood(ws, wa, bs, ba) {
         Ok(w) => {
             v.relative_likelihood = Some(w.relative_likelihood);
@@ -300,6 +305,163 @@ fn wres(ws: u64, wa: u64, bs: u64, ba: u64, ns: u64, threshold: u64) -> WresView
         Err(e) => v.note = Some(e.to_string()),
     }
     v
+}
+
+/// Rates, intervals and impact ratios for each step of a funnel of `rows` (key, label, reached).
+fn transitions_of(rows: &[(&'static str, &'static str, &[Count])]) -> Vec<Transition> {
+    (1..5)
+        .map(|k| {
+            let inputs: Vec<(String, u64, u64)> = rows
+                .iter()
+                .filter_map(|(key, _, c)| match (shown(&c[k - 1]), shown(&c[k])) {
+                    (Some(of), Some(sel)) if of > 0 => Some((key.to_string(), of, sel)),
+                    _ => None,
+                })
+                .collect();
+            let impact = proportions::impact_ratios(&inputs).ok();
+            let groups: Vec<Rate> = rows
+                .iter()
+                .map(|(key, label, c)| {
+                    let gi = impact
+                        .as_ref()
+                        .and_then(|i| i.groups.iter().find(|x| x.group == *key));
+                    Rate {
+                        group: key,
+                        label,
+                        suppressed: c[k - 1].is_suppressed() || c[k].is_suppressed(),
+                        of: c[k - 1],
+                        selected: c[k],
+                        rate: gi.and_then(|g| g.rate),
+                        ci95: gi.and_then(|g| g.ci95),
+                        impact_ratio: gi.and_then(|g| g.impact_ratio),
+                        adverse: gi.and_then(|g| g.adverse),
+                        fisher_p: gi.and_then(|g| g.fisher_p),
+                    }
+                })
+                .collect();
+            let reference = impact
+                .as_ref()
+                .and_then(|i| rows.iter().find(|(key, _, _)| *key == i.reference_group));
+            Transition {
+                from: STAGES[k - 1],
+                to: STAGES[k],
+                reference_group: reference.map(|r| r.0),
+                reference_label: reference.map(|r| r.1),
+                adverse_groups: groups
+                    .iter()
+                    .filter(|g| g.adverse == Some(true))
+                    .map(|g| g.label)
+                    .collect(),
+                note: impact
+                    .is_none()
+                    .then(|| "not enough unsuppressed counts to compare groups".to_string()),
+                groups,
+                pooled: None,
+            }
+        })
+        .collect()
+}
+
+const WHITE_KEY: &str = "white";
+const WHITE_LABEL: &str = "White";
+const BME_KEY: &str = "bme";
+const BME_LABEL: &str = "Black, Asian and minority ethnic (BME)";
+/// Rows of the linked funnel after the seven of `ROWS`: subtotals and the total.
+const STATED_ROW: usize = 7;
+const BME_ROW: usize = 8;
+const NOT_STATED_ROW: usize = 9;
+const ALL_ROW: usize = 10;
+const WHITE_ROW: usize = 3;
+
+/// Every count the audit publishes about groups, suppressed together. The funnel's seven rows come
+/// with their subtotals (stated, BME, not stated) and total, and WRES's figures split by band and by
+/// internal/external are tied to their overall values, so no hidden count can be worked out by
+/// subtraction from anything else in the report.
+struct Linked {
+    /// ROWS, then stated, BME, not stated and all applicants; by stage.
+    funnel: Vec<[Count; 5]>,
+    /// White shortlisted, White appointed, BME shortlisted, BME appointed, not stated shortlisted.
+    wres: [Count; 5],
+    bands: Vec<[Count; 5]>,
+    internal: Vec<[Count; 5]>,
+}
+
+impl Linked {
+    fn new(
+        reached: &[[u64; 5]; 7],
+        by_band: &[[u64; 5]],
+        band_apps: &[u64],
+        by_internal: &[[u64; 5]],
+        internal_apps: &[u64],
+        t: u64,
+    ) -> Linked {
+        debug_assert_eq!(ROWS[WHITE_ROW], Group::White);
+        let sum = |k: usize, p: &dyn Fn(Group) -> bool| -> u64 {
+            (0..7).filter(|&r| p(ROWS[r])).map(|r| reached[r][k]).sum()
+        };
+        let mut full: Vec<[u64; 5]> = reached.to_vec();
+        full.push(std::array::from_fn(|k| sum(k, &|g| g.is_stated())));
+        full.push(std::array::from_fn(|k| sum(k, &|g| g.is_bme())));
+        full.push(std::array::from_fn(|k| sum(k, &|g| !g.is_stated())));
+        full.push(std::array::from_fn(|k| sum(k, &|_| true)));
+        let f = |r: usize, k: usize| r * 5 + k;
+        let mut values: Vec<u64> = full.iter().flatten().copied().collect();
+        // Each row is a line (conservative: a funnel row has no published total), then each
+        // stage's sums.
+        let mut lines: Vec<Vec<usize>> = (0..full.len())
+            .map(|r| (0..5).map(|k| f(r, k)).collect())
+            .collect();
+        for k in 0..5 {
+            let rows = |p: &dyn Fn(Group) -> bool| -> Vec<usize> {
+                (0..7).filter(|&r| p(ROWS[r])).map(|r| f(r, k)).collect()
+            };
+            let with = |mut cells: Vec<usize>, total: usize| {
+                cells.push(f(total, k));
+                cells
+            };
+            lines.push(with(rows(&|_| true), ALL_ROW));
+            lines.push(with(rows(&|g| g.is_stated()), STATED_ROW));
+            lines.push(with(rows(&|g| g.is_bme()), BME_ROW));
+            lines.push(with(rows(&|g| !g.is_stated()), NOT_STATED_ROW));
+            lines.push(with(vec![f(WHITE_ROW, k), f(BME_ROW, k)], STATED_ROW));
+            lines.push(with(vec![f(STATED_ROW, k), f(NOT_STATED_ROW, k)], ALL_ROW));
+        }
+        // WRES's five figures and where they sit in the funnel.
+        let wres_at = [
+            f(WHITE_ROW, 1),
+            f(WHITE_ROW, 4),
+            f(BME_ROW, 1),
+            f(BME_ROW, 4),
+            f(NOT_STATED_ROW, 1),
+        ];
+        // A split's rows (those shown: with applications) sum, figure by figure, to the overall one.
+        let mut split = |rows: &[[u64; 5]], apps: &[u64]| -> Vec<usize> {
+            let base = values.len();
+            for r in rows {
+                values.extend_from_slice(r);
+            }
+            for (c, &total) in wres_at.iter().enumerate() {
+                let mut line: Vec<usize> = (0..rows.len())
+                    .filter(|&i| apps[i] > 0)
+                    .map(|i| base + i * 5 + c)
+                    .collect();
+                line.push(total);
+                lines.push(line);
+            }
+            (0..rows.len()).map(|i| base + i * 5).collect()
+        };
+        let band_at = split(by_band, band_apps);
+        let internal_at = split(by_internal, internal_apps);
+        // The number of applications is published as it is (the audit's scope, not a group).
+        let cells = suppression::suppress_linked(&values, &lines, &[f(ALL_ROW, 0)], t);
+        let five = |at: usize| -> [Count; 5] { std::array::from_fn(|c| cells[at + c]) };
+        Linked {
+            funnel: (0..full.len()).map(|r| five(f(r, 0))).collect(),
+            wres: wres_at.map(|i| cells[i]),
+            bands: band_at.into_iter().map(five).collect(),
+            internal: internal_at.into_iter().map(five).collect(),
+        }
+    }
 }
 
 pub fn build(
@@ -344,17 +506,12 @@ pub fn build(
     let mut band_apps = vec![0u64; bands.len()];
     let mut by_internal = [[0u64; 5]; 3];
     let mut internal_apps = [0u64; 3];
-    let (mut declined, mut not_asked, mut applications) = (0, 0, 0);
+    let mut applications = 0;
     for p in &data.pipeline {
         let row = code_row[p.code as usize];
         let g = ROWS[row];
         let s = p.stage as usize;
         applications += p.n;
-        match g {
-            Group::Declined => declined += p.n,
-            Group::NotAsked => not_asked += p.n,
-            _ => {}
-        }
         for r in reached[row].iter_mut().take(s + 1) {
             *r += p.n;
         }
@@ -399,50 +556,29 @@ pub fn build(
             }
         }
     }
-    let table: Vec<Vec<u64>> = reached.iter().map(|r| r.to_vec()).collect();
-    let cells = suppression::suppress(&table, t);
+    let linked = Linked::new(
+        &reached,
+        &by_band,
+        &band_apps,
+        &by_internal,
+        &internal_apps,
+        t,
+    );
+    let cells = &linked.funnel;
     let funnel: Vec<FunnelRow> = ROWS
         .iter()
-        .zip(&cells)
+        .zip(cells)
         .map(|(g, c)| FunnelRow {
             group: g.key(),
             label: g.label(),
-            reached: c.clone(),
+            reached: c.to_vec(),
         })
         .collect();
-
-    let mut transitions = Vec::new();
-    for k in 1..5 {
-        let stated: Vec<usize> = (0..5).collect();
-        let mut inputs = Vec::new();
-        for &r in &stated {
-            if let (Some(of), Some(sel)) = (shown(&cells[r][k - 1]), shown(&cells[r][k])) {
-                if of > 0 {
-                    inputs.push((ROWS[r].key().to_string(), of, sel));
-                }
-            }
-        }
-        let impact = proportions::impact_ratios(&inputs).ok();
-        let groups: Vec<Rate> = stated
-            .iter()
-            .map(|&r| {
-                let gi = impact
-                    .as_ref()
-                    .and_then(|i| i.groups.iter().find(|x| x.group == ROWS[r].key()));
-                Rate {
-                    group: ROWS[r].key(),
-                    label: ROWS[r].label(),
-                    suppressed: cells[r][k - 1].is_suppressed() || cells[r][k].is_suppressed(),
-                    of: cells[r][k - 1],
-                    selected: cells[r][k],
-                    rate: gi.and_then(|g| g.rate),
-                    ci95: gi.and_then(|g| g.ci95),
-                    impact_ratio: gi.and_then(|g| g.impact_ratio),
-                    adverse: gi.and_then(|g| g.adverse),
-                    fisher_p: gi.and_then(|g| g.fisher_p),
-                }
-            })
-            .collect();
+    let five: Vec<(&'static str, &'static str, &[Count])> = (0..5)
+        .map(|r| (ROWS[r].key(), ROWS[r].label(), &cells[r][..]))
+        .collect();
+    let mut transitions = transitions_of(&five);
+    for (k, tr) in (1..5).zip(&mut transitions) {
         let strata: Vec<[u64; 4]> = per_vacancy
             .iter()
             .flatten()
@@ -455,15 +591,21 @@ pub fn build(
                 ]
             })
             .collect();
-        // No conclusion from small numbers: the pooled test needs every White/BME total at this step
-        // to reach the threshold.
+        // No conclusion from small numbers, and nothing computed from a suppressed count: with one
+        // vacancy the pooled odds ratio would give back the White and BME counts. So the test needs
+        // every White/BME total at this step to reach the threshold and both stages' White and BME
+        // counts to be shown.
         let totals = strata.iter().fold([0u64; 4], |acc, s| {
             [acc[0] + s[0], acc[1] + s[1], acc[2] + s[2], acc[3] + s[3]]
         });
-        let big_enough = totals
-            .iter()
-            .all(|&n| !suppression::is_suppressed(n, t) && n > 0);
-        let pooled = big_enough
+        let shown_counts = [WHITE_ROW, BME_ROW].iter().all(|&r| {
+            shown(&linked.funnel[r][k - 1]).is_some() && shown(&linked.funnel[r][k]).is_some()
+        });
+        let big_enough = shown_counts
+            && totals
+                .iter()
+                .all(|&n| !suppression::is_suppressed(n, t) && n > 0);
+        tr.pooled = big_enough
             .then(|| stats::proportions::cmh(&strata, true).ok())
             .flatten()
             .map(|c| Pooled {
@@ -474,55 +616,32 @@ pub fn build(
                 common_odds_ratio: Some(c.common_odds_ratio).filter(|x| x.is_finite()),
                 ci95: c.ci95,
             });
-        transitions.push(Transition {
-            from: STAGES[k - 1],
-            to: STAGES[k],
-            reference_group: impact.as_ref().and_then(|i| {
-                ROWS.iter()
-                    .find(|g| g.key() == i.reference_group)
-                    .map(|g| g.key())
-            }),
-            reference_label: impact.as_ref().and_then(|i| {
-                ROWS.iter()
-                    .find(|g| g.key() == i.reference_group)
-                    .map(|g| g.label())
-            }),
-            adverse_groups: groups
-                .iter()
-                .filter(|g| g.adverse == Some(true))
-                .map(|g| g.label)
-                .collect(),
-            note: impact
-                .is_none()
-                .then(|| "not enough unsuppressed counts to compare groups".to_string()),
-            groups,
-            pooled,
-        });
     }
+    let binary = [
+        (WHITE_KEY, WHITE_LABEL, &linked.funnel[WHITE_ROW][..]),
+        (BME_KEY, BME_LABEL, &linked.funnel[BME_ROW][..]),
+    ];
+    let white_bme = WhiteBme {
+        funnel: binary
+            .iter()
+            .map(|(group, label, reached)| FunnelRow {
+                group,
+                label,
+                reached: reached.to_vec(),
+            })
+            .collect(),
+        transitions: transitions_of(&binary),
+    };
 
-    let white = ROWS
-        .iter()
-        .position(|g| *g == Group::White)
-        .expect("white row");
-    let bme_rows: Vec<usize> = (0..ROWS.len()).filter(|&r| ROWS[r].is_bme()).collect();
-    let not_stated_rows: Vec<usize> = (0..ROWS.len()).filter(|&r| !ROWS[r].is_stated()).collect();
-    let sum_rows = |rows: &[usize], k: usize| rows.iter().map(|&r| reached[r][k]).sum::<u64>();
-    let wres_view = wres(
-        reached[white][1],
-        reached[white][4],
-        sum_rows(&bme_rows, 1),
-        sum_rows(&bme_rows, 4),
-        sum_rows(&not_stated_rows, 1),
-        t,
-    );
-    let split = |values: &[&str], acc: &[[u64; 5]], apps: &[u64]| -> Vec<SplitRow> {
+    let wres_view = wres(linked.wres, t);
+    let split = |values: &[&str], rows: &[[Count; 5]], apps: &[u64]| -> Vec<SplitRow> {
         let mut v: Vec<SplitRow> = values
             .iter()
-            .zip(acc.iter().zip(apps))
+            .zip(rows.iter().zip(apps))
             .filter(|(_, (_, n))| **n > 0)
-            .map(|(value, (a, n))| SplitRow {
+            .map(|(value, (c, n))| SplitRow {
                 applications: *n,
-                wres: wres(a[0], a[1], a[2], a[3], a[4], t),
+                wres: wres(*c, t),
                 value: value.to_string(),
             })
             .collect();
@@ -531,10 +650,10 @@ pub fn build(
     };
     let band_names: Vec<&str> = bands.iter().map(String::as_str).collect();
     let splits = Splits {
-        band: split(&band_names, &by_band, &band_apps),
+        band: split(&band_names, &linked.bands, &band_apps),
         internal: split(
             &["not recorded", "external", "internal"],
-            &by_internal,
+            &linked.internal,
             &internal_apps,
         ),
     };
@@ -554,8 +673,9 @@ pub fn build(
         conventions: CONVENTIONS.to_vec(),
         funnel,
         transitions,
+        white_bme,
         wres: wres_view,
-        disclosure: disclosure(applications, declined, not_asked, t),
+        disclosure: disclosure(applications, &linked),
         splits,
         composition,
         reliability,
@@ -588,16 +708,20 @@ pub fn funnel_of(records: &[crate::store::Monitoring], threshold: u64) -> Vec<Fu
         .collect()
 }
 
-/// Disclosure counts, suppressed like the funnel (with its complement, so neither can be recovered
-/// from the total).
-fn disclosure(applications: u64, declined: u64, not_asked: u64, t: u64) -> Disclosure {
-    let cells = suppression::suppress(
-        &[vec![
-            applications - declined - not_asked,
-            declined,
-            not_asked,
-        ]],
-        t,
+/// Disclosure counts: the funnel's stated, declined and not-asked applicants, suppressed with it.
+fn disclosure(applications: u64, linked: &Linked) -> Disclosure {
+    let declined_row = ROWS
+        .iter()
+        .position(|g| *g == Group::Declined)
+        .expect("row");
+    let not_asked_row = ROWS
+        .iter()
+        .position(|g| *g == Group::NotAsked)
+        .expect("row");
+    let (stated, declined, not_asked) = (
+        linked.funnel[STATED_ROW][0],
+        linked.funnel[declined_row][0],
+        linked.funnel[not_asked_row][0],
     );
     let rate = |c: &Count| {
         shown(c)
@@ -606,11 +730,11 @@ fn disclosure(applications: u64, declined: u64, not_asked: u64, t: u64) -> Discl
     };
     Disclosure {
         applications,
-        declined_rate: rate(&cells[0][1]),
-        not_asked_rate: rate(&cells[0][2]),
-        stated: cells[0][0],
-        declined: cells[0][1],
-        not_asked: cells[0][2],
+        declined_rate: rate(&declined),
+        not_asked_rate: rate(&not_asked),
+        stated,
+        declined,
+        not_asked,
     }
 }
 

@@ -16,6 +16,10 @@
 //! cell. A table with a single row or column cannot be protected this way (each cell is its own
 //! line total), so callers must not publish those totals.
 //!
+//! Figures published in several places are linked: a group's subtotal, or one figure split by band
+//! whose overall value appears elsewhere, lets a hidden cell be worked out by subtraction just as a
+//! line total does. [`suppress_linked`] takes every such relation as a line of its own.
+//!
 //! In JSON a shown cell is its number and a suppressed cell is the string `"suppressed"`.
 
 use serde::{Serialize, Serializer};
@@ -50,33 +54,61 @@ pub fn is_suppressed(count: u64, threshold: u64) -> bool {
 /// Applies primary and complementary suppression to a table (rows may differ in length; a
 /// column then consists of the rows that reach it).
 pub fn suppress(table: &[Vec<u64>], threshold: u64) -> Vec<Vec<Cell>> {
-    let mut out: Vec<Vec<Cell>> = table
+    // Cells in reading order; each row and each column is a line.
+    let mut start = Vec::with_capacity(table.len());
+    let mut values = Vec::new();
+    for row in table {
+        start.push(values.len());
+        values.extend_from_slice(row);
+    }
+    let n_cols = table.iter().map(Vec::len).max().unwrap_or(0);
+    let mut lines: Vec<Vec<usize>> = (0..table.len())
+        .map(|i| (0..table[i].len()).map(|j| start[i] + j).collect())
+        .collect();
+    lines.extend((0..n_cols).map(|j| {
+        (0..table.len())
+            .filter(|&i| j < table[i].len())
+            .map(|i| start[i] + j)
+            .collect()
+    }));
+    let flat = suppress_linked(&values, &lines, &[], threshold);
+    table
         .iter()
-        .map(|row| {
-            row.iter()
-                .map(|&c| {
-                    if is_suppressed(c, threshold) {
-                        Cell::Suppressed
-                    } else {
-                        Cell::Shown(c)
-                    }
-                })
-                .collect()
+        .enumerate()
+        .map(|(i, row)| flat[start[i]..start[i] + row.len()].to_vec())
+        .collect()
+}
+
+/// Primary and complementary suppression over cells linked by `lines`: each line is a set of cell
+/// indexes whose sum is published or can be worked out (a table's row or column, a group with its
+/// subtotal, one figure split by band and its overall value). The rules are those of [`suppress`],
+/// line by line in the order given, repeated until nothing changes; afterwards no line of two or
+/// more cells has exactly one hidden cell.
+///
+/// `pinned` cells are published elsewhere as they are (such as the number of applications an audit
+/// covers): they are never suppressed nor chosen as a complement. A line whose only possible
+/// complement is pinned is left as it is, so callers pin only totals that are not about a group.
+pub fn suppress_linked(
+    values: &[u64],
+    lines: &[Vec<usize>],
+    pinned: &[usize],
+    threshold: u64,
+) -> Vec<Cell> {
+    let mut out: Vec<Cell> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if is_suppressed(c, threshold) && !pinned.contains(&i) {
+                Cell::Suppressed
+            } else {
+                Cell::Shown(c)
+            }
         })
         .collect();
-    let n_cols = table.iter().map(Vec::len).max().unwrap_or(0);
     loop {
         let mut changed = false;
-        for (i, row) in table.iter().enumerate() {
-            let line: Vec<(usize, usize)> = (0..row.len()).map(|j| (i, j)).collect();
-            changed |= protect_line(&mut out, &line);
-        }
-        for j in 0..n_cols {
-            let line: Vec<(usize, usize)> = (0..table.len())
-                .filter(|&i| j < table[i].len())
-                .map(|i| (i, j))
-                .collect();
-            changed |= protect_line(&mut out, &line);
+        for line in lines {
+            changed |= protect_line(&mut out, line, pinned);
         }
         if !changed {
             return out;
@@ -85,30 +117,27 @@ pub fn suppress(table: &[Vec<u64>], threshold: u64) -> Vec<Vec<Cell>> {
 }
 
 /// If `line` has exactly one suppressed cell, suppresses a complement; returns whether it did.
-fn protect_line(out: &mut [Vec<Cell>], line: &[(usize, usize)]) -> bool {
+fn protect_line(out: &mut [Cell], line: &[usize], pinned: &[usize]) -> bool {
     if line.len() < 2 {
         return false;
     }
-    let hidden = line
-        .iter()
-        .filter(|&&(i, j)| out[i][j].is_suppressed())
-        .count();
+    let hidden = line.iter().filter(|&&i| out[i].is_suppressed()).count();
     if hidden != 1 {
         return false;
     }
-    let shown = line.iter().filter_map(|&(i, j)| match out[i][j] {
-        Cell::Shown(v) => Some((v, i, j)),
-        Cell::Suppressed => None,
+    let shown = line.iter().filter_map(|&i| match out[i] {
+        Cell::Shown(v) if !pinned.contains(&i) => Some((v, i)),
+        _ => None,
     });
     // Smallest non-zero first; zeros only when nothing else is left. min_by_key keeps the first.
     let pick = shown
         .clone()
-        .filter(|(v, _, _)| *v > 0)
-        .min_by_key(|(v, _, _)| *v)
+        .filter(|(v, _)| *v > 0)
+        .min_by_key(|(v, _)| *v)
         .or_else(|| shown.clone().next());
     match pick {
-        Some((_, i, j)) => {
-            out[i][j] = Cell::Suppressed;
+        Some((_, i)) => {
+            out[i] = Cell::Suppressed;
             true
         }
         None => false,

@@ -134,3 +134,92 @@ impl Env {
 pub fn file_bytes(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_default()
 }
+
+/// Checks an audit's JSON for counts that could be worked out by subtraction: in every published
+/// relation (a group with its subtotal, a stage with its total, a WRES figure split by band or by
+/// internal/external with its overall value) either no cell is hidden or at least two are.
+#[allow(dead_code)]
+pub fn assert_no_hidden_count_recoverable(a: &serde_json::Value) {
+    let hidden = |v: &serde_json::Value| v == "suppressed";
+    let row = |rows: &serde_json::Value, g: &str| -> Vec<serde_json::Value> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == g)
+            .unwrap_or_else(|| panic!("no {g} row"))["reached"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let check = |what: &str, cells: &[&serde_json::Value]| {
+        let n = cells.iter().filter(|c| hidden(c)).count();
+        assert_ne!(
+            n, 1,
+            "{what}: one hidden cell can be recovered from {cells:?}"
+        );
+    };
+    let f = &a["funnel"];
+    let groups = [
+        "asian",
+        "black",
+        "mixed",
+        "white",
+        "other",
+        "declined",
+        "not_asked",
+    ];
+    let bme_groups = ["asian", "black", "mixed", "other"];
+    let bme = row(&a["white_bme"]["funnel"], "bme");
+    let white = row(&a["white_bme"]["funnel"], "white");
+    assert_eq!(white, row(f, "white"), "the White row is the same cells");
+    for (k, subtotal) in bme.iter().enumerate() {
+        let mut cells: Vec<serde_json::Value> =
+            bme_groups.iter().map(|g| row(f, g)[k].clone()).collect();
+        cells.push(subtotal.clone());
+        check(
+            &format!("BME subtotal at stage {k}"),
+            &cells.iter().collect::<Vec<_>>(),
+        );
+    }
+    // Stage 0: the number of applications is published.
+    let applications = &a["applications"];
+    let all: Vec<serde_json::Value> = groups.iter().map(|g| row(f, g)[0].clone()).collect();
+    let mut with_total: Vec<&serde_json::Value> = all.iter().collect();
+    with_total.push(applications);
+    check("applications by group", &with_total);
+    let d = &a["disclosure"];
+    check(
+        "stated, declined, not asked",
+        &[&d["stated"], &d["declined"], &d["not_asked"], applications],
+    );
+    check(
+        "White and BME as stated",
+        &[&white[0], &bme[0], &d["stated"]],
+    );
+    assert_eq!(d["declined"], row(f, "declined")[0]);
+    assert_eq!(d["not_asked"], row(f, "not_asked")[0]);
+    // WRES: the same cells as the funnel, and its splits tied to them.
+    let w = &a["wres"];
+    assert_eq!(w["white_shortlisted"], white[1]);
+    assert_eq!(w["white_appointed"], white[4]);
+    assert_eq!(w["bme_shortlisted"], bme[1]);
+    assert_eq!(w["bme_appointed"], bme[4]);
+    for split in ["band", "internal"] {
+        for figure in [
+            "white_shortlisted",
+            "white_appointed",
+            "bme_shortlisted",
+            "bme_appointed",
+            "not_stated_shortlisted",
+        ] {
+            let mut cells: Vec<&serde_json::Value> = a["splits"][split]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| &r["wres"][figure])
+                .collect();
+            cells.push(&w[figure]);
+            check(&format!("{figure} by {split}"), &cells);
+        }
+    }
+}
