@@ -20,19 +20,8 @@ fn the_audit_finds_every_planted_pattern() {
         out.to_str().unwrap(),
     ]);
     let db = out.join("fairpanel-synth.db");
-    let run = assert_cmd::Command::cargo_bin("fairpanel")
-        .unwrap()
-        .arg("--db")
-        .arg(&db)
-        .args(["audit", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let a: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let a: serde_json::Value =
+        serde_json::from_str(&common::ok_on(&db, &["audit", "--format", "json"])).unwrap();
     common::assert_no_hidden_count_recoverable(&a);
 
     // 1. The lenient panellist is named and flagged, with an effect near the planted shift.
@@ -98,12 +87,5 @@ fn the_audit_finds_every_planted_pattern() {
         }
     }
     // The record of the whole organisation verifies.
-    let v = assert_cmd::Command::cargo_bin("fairpanel")
-        .unwrap()
-        .arg("--db")
-        .arg(&db)
-        .arg("verify")
-        .output()
-        .unwrap();
-    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    common::ok_on(&db, &["verify"]);
 }

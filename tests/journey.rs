@@ -386,12 +386,8 @@ fn backup_copies_a_verifiable_database_and_refuses_to_overwrite() {
     e.score_all("C-1", [[4, 3], [4, 5], [3, 4]]);
     let copy = e.path("copy.db");
     e.ok(&["backup", copy.to_str().unwrap()]);
-    let out = assert_cmd::Command::cargo_bin("fairpanel")
-        .unwrap()
-        .args(["--db", copy.to_str().unwrap(), "verify", "--format", "json"])
-        .output()
-        .unwrap();
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&common::ok_on(&copy, &["verify", "--format", "json"])).unwrap();
     assert_eq!(j["ok"], true);
     assert_eq!(j["records_checked"], 6);
     let err = e.fails(&["backup", copy.to_str().unwrap()], 1);

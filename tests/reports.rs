@@ -9,33 +9,19 @@ fn demo(e: &Env) -> std::path::PathBuf {
     out.join("fairpanel-demo.db")
 }
 
-fn on(db: &std::path::Path, args: &[&str]) -> String {
-    let out = assert_cmd::Command::cargo_bin("fairpanel")
-        .unwrap()
-        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn demo_decision_report_snapshots() {
     let e = Env::new();
     let db = demo(&e);
     insta::assert_snapshot!(
         "demo_decision_report_md",
-        on(&db, &["report", "TT-PWP-2026-11"])
+        common::ok_on(&db, &["report", "TT-PWP-2026-11"])
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&on(&db, &["report", "TT-PWP-2026-11", "--format", "json"])).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &["report", "TT-PWP-2026-11", "--format", "json"],
+    ))
+    .unwrap();
     insta::assert_json_snapshot!("demo_decision_report_json", json);
 }
 
@@ -43,7 +29,7 @@ fn demo_decision_report_snapshots() {
 fn demo_audit_snapshot() {
     let e = Env::new();
     let db = demo(&e);
-    insta::assert_snapshot!("demo_audit_md", on(&db, &["audit"]));
+    insta::assert_snapshot!("demo_audit_md", common::ok_on(&db, &["audit"]));
 }
 
 /// Everything a browser would fetch: the SVG namespace is an identifier, not a request.

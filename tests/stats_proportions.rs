@@ -1,24 +1,13 @@
 //! Proportions and 2×2 tables checked against published values and R / SciPy / statsmodels.
 
+#[macro_use]
+mod common;
+
 use fairpanel::stats::proportions::{
     chi2_2x2, cmh, fisher_exact, impact_ratios, odds_ratio_ci, two_proportion_z, wilson,
     wres_relative_likelihood,
 };
 use fairpanel::stats::StatsError;
-
-macro_rules! assert_close {
-    ($a:expr, $e:expr, $tol:expr) => {{
-        let (a, e): (f64, f64) = ($a, $e);
-        assert!(
-            (a - e).abs() <= $tol,
-            "{} = {} but expected {} ± {}",
-            stringify!($a),
-            a,
-            e,
-            $tol
-        )
-    }};
-}
 
 /// Relative closeness for p-values that span many orders of magnitude.
 macro_rules! assert_rel {

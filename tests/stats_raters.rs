@@ -1,23 +1,12 @@
 //! Rater effects checked against SciPy.
 
+#[macro_use]
+mod common;
+
 use fairpanel::stats::raters::{
     rater_effects, rater_group_effect, rater_group_effects, Observation, REST_LABEL,
 };
 use fairpanel::stats::StatsError;
-
-macro_rules! assert_close {
-    ($a:expr, $e:expr, $tol:expr) => {{
-        let (a, e): (f64, f64) = ($a, $e);
-        assert!(
-            (a - e).abs() <= $tol,
-            "{} = {} but expected {} ± {}",
-            stringify!($a),
-            a,
-            e,
-            $tol
-        )
-    }};
-}
 
 /// Three panellists score six candidates on two questions; c1–c3 are in group X, c4–c6 in Y.
 /// Rater A is lenient towards X and severe towards Y; C the reverse.

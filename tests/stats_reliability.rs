@@ -1,24 +1,10 @@
 //! Reliability statistics checked against published values.
 
+#[macro_use]
+mod common;
+
 use fairpanel::stats::reliability::{icc, icc_long, kendall_w, krippendorff_alpha, Level};
 use fairpanel::stats::StatsError;
-
-fn close(actual: f64, expected: f64, tol: f64) -> bool {
-    (actual - expected).abs() <= tol
-}
-
-macro_rules! assert_close {
-    ($a:expr, $e:expr, $tol:expr) => {
-        assert!(
-            close($a, $e, $tol),
-            "{} = {} but expected {} ± {}",
-            stringify!($a),
-            $a,
-            $e,
-            $tol
-        )
-    };
-}
 
 /// Shrout & Fleiss (1979), Psychological Bulletin 86(2):420–428, Table 2: 6 targets × 4 judges.
 fn shrout_fleiss() -> Vec<Vec<f64>> {

@@ -23,28 +23,6 @@ fn generate(e: &Env, dir: &str, seed: &str) -> (PathBuf, String) {
     (out.join("fairpanel-synth.db"), summary)
 }
 
-/// Run the real binary on the synthetic database.
-fn on(db: &Path, args: &[&str]) -> String {
-    let out = assert_cmd::Command::cargo_bin("fairpanel")
-        .unwrap()
-        .env_remove("FAIRPANEL_DB")
-        .env_remove("FAIRPANEL_ACTOR")
-        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
-        .arg("--db")
-        .arg(db)
-        .arg("--no-input")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fairpanel {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The summary without its timing line.
 fn counts(summary: &str) -> Vec<&str> {
     summary
@@ -74,7 +52,7 @@ fn the_same_seed_gives_the_same_organisation_and_it_verifies() {
     assert_ne!(counts(&first), counts(&other));
     for db in [&a, &b, &c] {
         let v: serde_json::Value =
-            serde_json::from_str(&on(db, &["verify", "--format", "json"])).unwrap();
+            serde_json::from_str(&common::ok_on(db, &["verify", "--format", "json"])).unwrap();
         assert_eq!(v["ok"], true, "{v}");
         assert!(v["records_checked"].as_i64().unwrap() > 1000, "{v}");
     }
@@ -206,8 +184,11 @@ fn the_organisation_is_plausible_and_complete() {
 fn the_ordinary_commands_read_a_synthetic_vacancy() {
     let e = Env::new();
     let (db, _) = generate(&e, "org", "7");
-    let list: serde_json::Value =
-        serde_json::from_str(&on(&db, &["vacancy", "list", "--format", "json"])).unwrap();
+    let list: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &["vacancy", "list", "--format", "json"],
+    ))
+    .unwrap();
     let list = list
         .as_array()
         .or_else(|| list["vacancies"].as_array())
@@ -218,8 +199,11 @@ fn the_ordinary_commands_read_a_synthetic_vacancy() {
     let (bank, _) = fairpanel::bank::resolve(synth::BANK).unwrap();
     for v in list {
         let id = v["id"].as_str().unwrap();
-        let show: serde_json::Value =
-            serde_json::from_str(&on(&db, &["vacancy", "show", id, "--format", "json"])).unwrap();
+        let show: serde_json::Value = serde_json::from_str(&common::ok_on(
+            &db,
+            &["vacancy", "show", id, "--format", "json"],
+        ))
+        .unwrap();
         let questions = show["vacancy"]["questions"].as_array().unwrap();
         assert!(
             questions
@@ -231,7 +215,7 @@ fn the_ordinary_commands_read_a_synthetic_vacancy() {
         assert!(show["candidates"].as_array().unwrap().len() >= 2);
     }
     let report: serde_json::Value =
-        serde_json::from_str(&on(&db, &["report", &id, "--format", "json"])).unwrap();
+        serde_json::from_str(&common::ok_on(&db, &["report", &id, "--format", "json"])).unwrap();
     assert!(report["decision"]["appointed"].is_string(), "{report}");
     assert!(!report["candidates"].as_array().unwrap().is_empty());
     assert!(report["candidates"]

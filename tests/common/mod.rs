@@ -9,6 +9,47 @@ pub struct Env {
     pub db: PathBuf,
 }
 
+/// The real binary as every test runs it (fixed clock, no prompts, no ambient database or actor), on
+/// the database file `db`.
+pub fn command_on(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("fairpanel").unwrap();
+    c.env_remove("FAIRPANEL_DB")
+        .env_remove("FAIRPANEL_ACTOR")
+        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
+        .arg("--db")
+        .arg(db)
+        .arg("--no-input");
+    c
+}
+
+/// Run on `db` and assert success; returns stdout.
+pub fn ok_on(db: &Path, args: &[&str]) -> String {
+    let out = command_on(db).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "fairpanel {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Asserts `a` is within `tol` of the expected value `e`, naming the expression.
+#[macro_export]
+macro_rules! assert_close {
+    ($a:expr, $e:expr, $tol:expr) => {{
+        let (a, e): (f64, f64) = ($a, $e);
+        assert!(
+            (a - e).abs() <= $tol,
+            "{} = {} but expected {} ± {}",
+            stringify!($a),
+            a,
+            e,
+            $tol
+        )
+    }};
+}
+
 impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
@@ -17,26 +58,12 @@ impl Env {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("fairpanel").unwrap();
-        c.env_remove("FAIRPANEL_DB")
-            .env_remove("FAIRPANEL_ACTOR")
-            .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--no-input");
-        c
+        command_on(&self.db)
     }
 
     /// Run and assert success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "fairpanel {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        ok_on(&self.db, args)
     }
 
     /// Run and assert the exit code; returns stderr.
@@ -138,7 +165,6 @@ pub fn file_bytes(p: &Path) -> Vec<u8> {
 /// Checks an audit's JSON for counts that could be worked out by subtraction: in every published
 /// relation (a group with its subtotal, a stage with its total, a WRES figure split by band or by
 /// internal/external with its overall value) either no cell is hidden or at least two are.
-#[allow(dead_code)]
 pub fn assert_no_hidden_count_recoverable(a: &serde_json::Value) {
     let hidden = |v: &serde_json::Value| v == "suppressed";
     let row = |rows: &serde_json::Value, g: &str| -> Vec<serde_json::Value> {
