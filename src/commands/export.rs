@@ -33,16 +33,8 @@ pub fn run(ctx: &mut Ctx, cmd: ExportCmd) -> Result<()> {
                     }
                 }
             }
-            let header = [
-                "vacancy",
-                "candidate",
-                "panellist",
-                "question",
-                "score",
-                "evidence",
-                "agreed_score",
-                "agreed_reason",
-            ];
+            let mut header = super::import::SCORE_COLUMNS.to_vec();
+            header.extend(["agreed_score", "agreed_reason"]);
             let mut buf = Vec::new();
             csvio::write(&mut buf, &header, &rows)?;
             match output {

@@ -115,16 +115,18 @@ struct Imported {
     answers: usize,
 }
 
+/// Columns of a score import; `export scores` writes the same ones, then the agreed score and reason.
+pub const SCORE_COLUMNS: [&str; 6] = [
+    "vacancy",
+    "candidate",
+    "panellist",
+    "question",
+    "score",
+    "evidence",
+];
+
 fn scores(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
-    let cols = [
-        "vacancy",
-        "candidate",
-        "panellist",
-        "question",
-        "score",
-        "evidence",
-    ];
-    let rows = read_csv(file, &cols, &[])?;
+    let rows = read_csv(file, &SCORE_COLUMNS, &[])?;
     let mut store = ctx.store()?;
     let plan = validate_scores(&store, &rows).map_err(|p| report_problems(file, &p))?;
     let answers = rows.len();
