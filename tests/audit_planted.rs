@@ -86,6 +86,22 @@ fn the_audit_finds_every_planted_pattern() {
             assert!(p > 0.001, "a fair stage is not strongly significant: {t}");
         }
     }
+    // The White and BME funnel carries the planted stage too (Asian applicants are BME), and only it.
+    for t in a["white_bme"]["transitions"].as_array().unwrap() {
+        let bme = t["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == "bme")
+            .unwrap();
+        if t["to"] == synth::ADVERSE_STAGE {
+            assert_eq!(bme["adverse"], true, "{bme}");
+            assert!(bme["fisher_p"].as_f64().unwrap() < 0.001, "{bme}");
+            assert_eq!(t["reference_group"], "white", "{t}");
+        } else {
+            assert_ne!(bme["adverse"], true, "{t}");
+        }
+    }
     // The record of the whole organisation verifies.
     common::ok_on(&db, &["verify"]);
 }

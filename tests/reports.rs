@@ -213,6 +213,35 @@ fn a_small_count_split_by_band_cannot_be_recovered_from_the_overall_figure() {
 }
 
 #[test]
+fn a_filtered_audit_counts_only_its_own_panellists_as_not_named() {
+    let e = Env::new();
+    e.setup();
+    let panel = e.json(&["panel", "list", "V1"]).as_array().unwrap().len();
+    e.ok(&[
+        "vacancy",
+        "create",
+        "--id",
+        "V2",
+        "--title",
+        "High Intensity Therapist",
+        "--bank",
+        "nhs-talking-therapies",
+        "--band",
+        "Band 6",
+    ]);
+    e.ok(&["panel", "add", "V2", "--name", "Zed"]);
+    let a = e.json(&["audit", "--band", "Band 5"]);
+    assert_eq!(a["raters"]["not_named"], panel as u64, "{}", a["raters"]);
+    let all = e.json(&["audit"]);
+    assert_eq!(
+        all["raters"]["not_named"],
+        panel as u64 + 1,
+        "{}",
+        all["raters"]
+    );
+}
+
+#[test]
 fn audit_filters_and_dates() {
     let e = Env::new();
     e.setup();

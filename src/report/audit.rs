@@ -372,6 +372,7 @@ const BME_ROW: usize = 8;
 const NOT_STATED_ROW: usize = 9;
 const ALL_ROW: usize = 10;
 const WHITE_ROW: usize = 3;
+const _: () = assert!(matches!(ROWS[WHITE_ROW], Group::White));
 
 /// Every count the audit publishes about groups, suppressed together. The funnel's seven rows come
 /// with their subtotals (stated, BME, not stated) and total, and WRES's figures split by band and by
@@ -395,7 +396,6 @@ impl Linked {
         internal_apps: &[u64],
         t: u64,
     ) -> Linked {
-        debug_assert_eq!(ROWS[WHITE_ROW], Group::White);
         let sum = |k: usize, p: &dyn Fn(Group) -> bool| -> u64 {
             (0..7).filter(|&r| p(ROWS[r])).map(|r| reached[r][k]).sum()
         };
