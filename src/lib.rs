@@ -3,16 +3,19 @@
 //! A thin binary (`main.rs`) over this library. Data flows one way:
 //! CLI → command → store / domain → checks & statistics → report.
 
+pub mod actions;
 pub mod bank;
 pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod csvio;
 pub mod ethnicity;
+pub mod fsutil;
 pub mod interview;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod record;
 pub mod report;
 pub mod stats;
 pub mod store;

@@ -156,3 +156,143 @@ pub fn now() -> String {
 pub fn today() -> String {
     now().chars().take(10).collect()
 }
+
+/// Longest accepted identifier (vacancy id, candidate ref, question id).
+pub const MAX_IDENT: usize = 64;
+/// Longest accepted name or title.
+pub const MAX_NAME: usize = 200;
+/// Longest accepted free text (evidence note, reason, rationale).
+pub const MAX_TEXT: usize = 8000;
+
+/// Characters that draw nothing but can reorder or hide text: bidirectional controls, zero-width
+/// characters, the byte-order mark, soft hyphens, fillers and tag characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+}
+
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+fn bad(what: &str, why: String) -> anyhow::Error {
+    crate::Usage(format!("{what} {why}")).into()
+}
+
+/// An identifier: letters, digits, `-`, `_` and `.`, starting with a letter or digit, at most
+/// [`MAX_IDENT`] characters. Refs and ids appear in commands, file names and tables, so nothing else.
+pub fn check_ident(s: &str, what: &str) -> anyhow::Result<()> {
+    if s.is_empty() || s.chars().count() > MAX_IDENT {
+        return Err(bad(what, format!("must be 1 to {MAX_IDENT} characters")));
+    }
+    let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(bad(
+            what,
+            format!("{s:?} may hold only letters, digits, '-', '_' and '.', and must start with a letter or digit"),
+        ));
+    }
+    Ok(())
+}
+
+/// A person's name or a title: visible text on one line, at most [`MAX_NAME`] characters, with no
+/// control, bidirectional or zero-width characters (they could fake or hide table rows).
+pub fn check_name(s: &str, what: &str) -> anyhow::Result<()> {
+    if s.trim().is_empty() {
+        return Err(bad(what, "is empty".into()));
+    }
+    if s != s.trim() {
+        return Err(bad(what, "starts or ends with spaces".into()));
+    }
+    if s.chars().count() > MAX_NAME {
+        return Err(bad(what, format!("is longer than {MAX_NAME} characters")));
+    }
+    if let Some(c) = s.chars().find(|&c| unsafe_char(c)) {
+        return Err(bad(
+            what,
+            format!(
+                "contains the invisible or control character U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Free text (evidence notes, reasons, rationales): at most [`MAX_TEXT`] characters, line breaks and
+/// tabs allowed, no other control, bidirectional or zero-width characters, and at least one visible
+/// character.
+pub fn check_text(s: &str, what: &str) -> anyhow::Result<()> {
+    if s.chars().count() > MAX_TEXT {
+        return Err(bad(what, format!("is longer than {MAX_TEXT} characters")));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|&c| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(bad(
+            what,
+            format!(
+                "contains the invisible or control character U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
+    if !s.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+        return Err(bad(what, "is empty".into()));
+    }
+    Ok(())
+}
+
+/// Text made safe for a terminal: control, bidirectional and zero-width characters shown as `�`,
+/// line breaks as spaces.
+pub fn display_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\n' | '\r' | '\t' => ' ',
+                c if unsafe_char(c) => '\u{FFFD}',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_names_and_text_refuse_what_could_fake_output() {
+        assert!(check_ident("TT-PWP-2026.11_a", "id").is_ok());
+        for bad in ["", "a b", "-x", "C\u{202E}1", "x\n", &"a".repeat(65)] {
+            assert!(check_ident(bad, "id").is_err(), "{bad:?}");
+        }
+        assert!(check_name("Adaeze Okafor", "name").is_ok());
+        assert!(check_name("Zoë O'Brien-Ng", "name").is_ok());
+        for bad in [
+            " Ann",
+            "Ann\u{1b}[31m",
+            "A\u{202E}nn",
+            "An\nn",
+            "\u{200B}",
+            "",
+        ] {
+            assert!(check_name(bad, "name").is_err(), "{bad:?}");
+        }
+        assert!(check_text("Booked an interpreter.\nChecked understanding.", "evidence").is_ok());
+        for bad in ["\u{200B}\u{200B}", "  \n ", "\u{FEFF}", "x\u{1b}[2J"] {
+            assert!(check_text(bad, "evidence").is_err(), "{bad:?}");
+        }
+        assert!(check_text(&"x".repeat(MAX_TEXT + 1), "evidence").is_err());
+        assert_eq!(display_safe("a\u{202E}b\nc"), "a\u{FFFD}b c");
+    }
+}

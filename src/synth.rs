@@ -831,7 +831,8 @@ fn planted_index(name: &str) -> usize {
 pub struct Summary {
     pub seed: u64,
     pub counts: BulkCounts,
-    /// The last event's hash: equal for equal seeds and scales.
+    /// The last event's hash. (Personal data is sealed under fresh random keys, so two runs with the
+    /// same seed hold the same records under different hashes.)
     pub head_hash: String,
 }
 
@@ -846,7 +847,12 @@ pub fn generate(db: &Path, vacancies: usize, seed: u64, progress: &dyn Fn(u64)) 
         db.display()
     );
     let org = Organisation::new(seed, vacancies)?;
-    let mut store = Store::open(db, PIPELINE_ACTOR)?;
+    let mut store = Store::open(
+        db,
+        crate::record::chain::Actor::login(PIPELINE_ACTOR),
+        None,
+        crate::store::Create::Yes,
+    )?;
     store.begin_bulk_load()?;
     let mut counts = BulkCounts::default();
     std::thread::scope(|s| -> Result<()> {

@@ -8,7 +8,10 @@ fn check_exits_3_on_a_gap_and_speaks_json() {
     let e = Env::new();
     e.setup();
     // Bola (N) is the only minority member; withdraw the declaration: the requirement can't be confirmed.
-    e.ok(&["panel", "ethnicity", "V1", "--name", "Bola", "--withdraw"]);
+    e.as_ok(
+        "Bola",
+        &["panel", "ethnicity", "V1", "--name", "Bola", "--withdraw"],
+    );
     let out = e
         .cmd()
         .args(["check", "V1", "--format", "json"])
@@ -33,15 +36,18 @@ fn check_exits_3_on_a_gap_and_speaks_json() {
     let out = e.cmd().args(["panel", "check", "V1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).contains("cannot be confirmed"));
-    e.ok(&[
-        "panel",
-        "ethnicity",
-        "V1",
-        "--name",
+    e.as_ok(
         "Bola",
-        "--ethnicity",
-        "Caribbean",
-    ]);
+        &[
+            "panel",
+            "ethnicity",
+            "V1",
+            "--name",
+            "Bola",
+            "--ethnicity",
+            "Caribbean",
+        ],
+    );
     e.ok(&["panel", "check", "V1"]);
     e.ok(&["check", "V1"]);
 }
@@ -50,7 +56,8 @@ fn check_exits_3_on_a_gap_and_speaks_json() {
 fn moderation_needs_a_reason_when_it_moves_from_the_median() {
     let e = Env::new();
     e.setup();
-    let err = e.fails(
+    let err = e.as_fails(
+        "Ann",
         &[
             "moderate",
             "V1",
@@ -67,7 +74,8 @@ fn moderation_needs_a_reason_when_it_moves_from_the_median() {
         "moderation waits for reveal: {err}"
     );
     e.score_all("C-1", [[4, 4], [4, 1], [4, 4]]);
-    let err = e.fails(
+    let err = e.as_fails(
+        "Ann",
         &[
             "moderate",
             "V1",
@@ -83,16 +91,20 @@ fn moderation_needs_a_reason_when_it_moves_from_the_median() {
         err.contains("differs from the independent median (4)"),
         "{err}"
     );
-    e.ok(&[
-        "moderate",
-        "V1",
-        "C-1",
-        "--question",
-        "diversity-discomfort",
-        "--score",
-        "4",
-    ]);
-    let out = e.ok(&[
+    e.as_ok(
+        "Ann",
+        &[
+            "moderate",
+            "V1",
+            "C-1",
+            "--question",
+            "diversity-discomfort",
+            "--score",
+            "4",
+        ],
+    );
+    // An agreed score is never replaced silently: a revision needs its own reason, and both stay.
+    let args = [
         "moderate",
         "V1",
         "C-1",
@@ -102,8 +114,19 @@ fn moderation_needs_a_reason_when_it_moves_from_the_median() {
         "3",
         "--reason",
         "Bola heard no example of acting on a bias; others agreed on re-reading the notes",
-    ]);
+    ];
+    let err = e.as_fails("Ann", &args, 1);
+    assert!(err.contains("never replaced silently"), "{err}");
+    let mut revised = args.to_vec();
+    revised.extend(["--revision-reason", "re-read the notes together"]);
+    let out = e.as_ok("Ann", &revised);
     assert!(out.contains("Recorded agreed score 3"), "{out}");
+    let report = e.json(&["report", "V1"]);
+    assert_eq!(report["moderations"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        report["moderations"][1]["revision_reason"],
+        "re-read the notes together"
+    );
     let r = e.json(&["check", "V1"]);
     assert!(r
         .as_array()
@@ -118,7 +141,8 @@ fn a_decision_waits_for_divergence_to_be_discussed() {
     e.setup();
     e.score_all("C-1", [[4, 4], [4, 1], [4, 4]]);
     e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
-    let err = e.fails(
+    let err = e.as_fails(
+        "Ann",
         &[
             "decide",
             "V1",
@@ -135,16 +159,19 @@ fn a_decision_waits_for_divergence_to_be_discussed() {
     );
     assert!(err.contains("C-1 · diversity-discomfort"), "{err}");
     // The chair may record why the divergence stays unresolved; that reason is kept and reported.
-    let out = e.ok(&[
-        "decide",
-        "V1",
-        "--appoint",
-        "C-1",
-        "--rationale",
-        "Strongest answers on risk",
-        "--unresolved-reason",
-        "Bola was unavailable for the discussion; to be reviewed by the inclusion lead",
-    ]);
+    let out = e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "Strongest answers on risk",
+            "--unresolved-reason",
+            "Bola was unavailable for the discussion; to be reviewed by the inclusion lead",
+        ],
+    );
     assert!(
         out.contains("Recorded the decision for V1: appoint C-1"),
         "{out}"
@@ -162,16 +189,23 @@ fn appointing_below_the_top_needs_a_rationale_and_language_is_prompted() {
     e.setup();
     e.score_all("C-1", [[5, 5], [5, 5], [5, 4]]);
     e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
-    let err = e.fails(&["decide", "V1", "--appoint", "C-2", "--rationale", " "], 1);
+    let err = e.as_fails(
+        "Ann",
+        &["decide", "V1", "--appoint", "C-2", "--rationale", " "],
+        1,
+    );
     assert!(err.contains("rationale is required"), "{err}");
-    let out = e.ok(&[
-        "decide",
-        "V1",
-        "--appoint",
-        "C-2",
-        "--rationale",
-        "C-1 is not ready and would not fit in with the team",
-    ]);
+    let out = e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-2",
+            "--rationale",
+            "C-1 is not ready and would not fit in with the team",
+        ],
+    );
     assert!(out.contains("\"not ready\""), "{out}");
     let j = e.json(&["check", "V1"]);
     let checks: Vec<&str> = j

@@ -170,7 +170,13 @@ fn the_control_files_are_accepted() {
         s(&corpus("policies/valid.yaml")),
     ]);
     assert!(out.contains("Created vacancy V-OK"), "{out}");
-    let out = e.ok(&["import", "scores", s(&corpus("csv/bom.csv"))]);
+    let out = e.ok(&[
+        "import",
+        "scores",
+        s(&corpus("csv/bom.csv")),
+        "--reason",
+        "paper sheets",
+    ]);
     assert!(
         out.contains("Imported and submitted 1 score sheet(s) (2 answers)"),
         "{out}"
@@ -179,7 +185,7 @@ fn the_control_files_are_accepted() {
 
 #[test]
 fn bank_validate_refuses_every_bad_bank_with_file_line_and_column() {
-    let e = Env::new();
+    let e = Env::empty();
     for (file, fragments) in BANKS {
         let path = corpus(&format!("banks/{file}"));
         let mut want = fragments.to_vec();
@@ -462,7 +468,7 @@ fn vacancy_create_refuses_every_bad_policy_and_creates_no_vacancy() {
 
 #[test]
 fn a_bad_policy_is_refused_before_a_new_database_is_created() {
-    let e = Env::new();
+    let e = Env::empty();
     e.fails(
         &[
             "vacancy",
@@ -539,7 +545,13 @@ fn missing_files_are_named() {
     );
     refused(
         &e,
-        &["import", "scores", s(&e.path("missing.csv"))],
+        &[
+            "import",
+            "scores",
+            s(&e.path("missing.csv")),
+            "--reason",
+            "paper sheets",
+        ],
         1,
         &["missing.csv: cannot open", "nothing was imported"],
     );
@@ -658,7 +670,12 @@ fn import_refuses_every_bad_sheet_and_imports_nothing() {
         let path = corpus(&format!("csv/{file}"));
         let mut want = fragments.to_vec();
         want.push("nothing was imported");
-        refused(&e, &["import", "scores", s(&path)], 1, &want);
+        refused(
+            &e,
+            &["import", "scores", s(&path), "--reason", "paper sheets"],
+            1,
+            &want,
+        );
     }
 }
 
@@ -668,7 +685,13 @@ fn import_refuses_every_bad_sheet_and_imports_nothing() {
 fn formula_text_in_evidence_is_stored_verbatim() {
     let e = Env::new();
     e.setup();
-    let out = e.ok(&["import", "scores", s(&corpus("csv/formula-evidence.csv"))]);
+    let out = e.ok(&[
+        "import",
+        "scores",
+        s(&corpus("csv/formula-evidence.csv")),
+        "--reason",
+        "paper sheets",
+    ]);
     assert!(
         out.contains("Imported and submitted 3 score sheet(s) (6 answers)"),
         "{out}"
@@ -724,7 +747,7 @@ fn a_crlf_sheet_with_a_bad_score_is_refused() {
     let path = crlf_sheet(&e);
     refused(
         &e,
-        &["import", "scores", s(&path)],
+        &["import", "scores", s(&path), "--reason", "paper sheets"],
         1,
         &[
             "column 'score': score 9 is outside the scale 1..5",
@@ -741,7 +764,7 @@ fn rows_of_a_crlf_sheet_are_numbered_by_line() {
     let path = crlf_sheet(&e);
     refused(
         &e,
-        &["import", "scores", s(&path)],
+        &["import", "scores", s(&path), "--reason", "paper sheets"],
         1,
         &["crlf.csv: row 3, column 'score': score 9 is outside the scale 1..5"],
     );
@@ -754,7 +777,13 @@ fn a_sheet_with_a_repeated_column_is_refused() {
     e.setup();
     refused(
         &e,
-        &["import", "scores", s(&corpus("csv/duplicate-column.csv"))],
+        &[
+            "import",
+            "scores",
+            s(&corpus("csv/duplicate-column.csv")),
+            "--reason",
+            "paper sheets",
+        ],
         1,
         &[
             "duplicate-column.csv: row 1",
@@ -771,7 +800,13 @@ fn a_sheet_with_an_unclosed_quote_is_refused() {
     e.setup();
     let err = refused(
         &e,
-        &["import", "scores", s(&corpus("csv/unclosed-quote.csv"))],
+        &[
+            "import",
+            "scores",
+            s(&corpus("csv/unclosed-quote.csv")),
+            "--reason",
+            "paper sheets",
+        ],
         1,
         &["unclosed-quote.csv: row 3", "nothing was imported"],
     );
@@ -797,7 +832,7 @@ fn refused_by_every_command(e: &Env, fragment: &str) {
             "nhs-talking-therapies",
         ],
         &["candidate", "add", "V1", "--ref", "C-7"],
-        &["import", "scores", s(&sheet)],
+        &["import", "scores", s(&sheet), "--reason", "paper sheets"],
         &["verify"],
         &["log"],
     ];
@@ -820,7 +855,7 @@ fn refused_by_every_command(e: &Env, fragment: &str) {
 
 #[test]
 fn a_foreign_sqlite_file_is_refused_untouched() {
-    let e = Env::new();
+    let e = Env::empty();
     {
         let c = rusqlite::Connection::open(&e.db).unwrap();
         c.execute_batch(
@@ -864,7 +899,7 @@ fn a_database_from_a_newer_fairpanel_is_refused_untouched() {
 
 #[test]
 fn a_text_file_named_db_is_refused_untouched() {
-    let e = Env::new();
+    let e = Env::empty();
     std::fs::write(
         &e.db,
         "vacancy,candidate,panellist\nThis is a note someone saved as test.db; it is not a database.\n",
@@ -878,7 +913,7 @@ fn a_text_file_named_db_is_refused_untouched() {
 #[test]
 fn a_zero_length_file_is_set_up_as_a_new_database() {
     use std::os::unix::fs::PermissionsExt;
-    let e = Env::new();
+    let e = Env::empty();
     std::fs::write(&e.db, b"").unwrap();
     std::fs::set_permissions(&e.db, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = e.ok(&["init"]);

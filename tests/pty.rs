@@ -18,11 +18,21 @@ fn spawn(e: &Env, args: &[&str]) -> expectrl::session::OsSession {
     s
 }
 
+/// Score as `name` at a terminal: fairpanel asks for their passphrase first, without echoing it.
+fn score_as(e: &Env, name: &str, candidate: &str) -> expectrl::session::OsSession {
+    let mut s = spawn(e, &["score", "V1", candidate, "--panellist", name]);
+    s.expect(format!("Passphrase for {name}").as_str()).unwrap();
+    let pass = std::fs::read_to_string(e.cred(name)).unwrap();
+    s.send(pass.trim()).unwrap();
+    s.send("\r").unwrap();
+    s
+}
+
 #[test]
 fn a_panellist_scores_and_submits_through_the_terminal() {
     let e = Env::new();
     e.setup();
-    let mut s = spawn(&e, &["score", "V1", "C-1", "--panellist", "Bola"]);
+    let mut s = score_as(&e, "Bola", "C-1");
     s.expect("Your scores are private").unwrap();
     s.expect("Question 1 of 2").unwrap();
     s.expect("Your score").unwrap();
@@ -69,22 +79,18 @@ fn a_panellist_scores_and_submits_through_the_terminal() {
     assert_eq!(db, "Prioritised risk first, then booked reviews");
 }
 
-/// Read an evidence note back through the binary's own correction-free path: the reveal is sealed,
-/// so read it from the event log payload.
+/// Read an evidence note back as stored: the candidate is not revealed, so through HR's subject
+/// access export, the one path that hands over sealed material (and records that it did).
 fn rusqlite_free_read(e: &Env, question: &str) -> String {
-    let log = e.json(&["log"]);
-    log.as_array()
+    e.add_person("Hana", &["hr"]);
+    let sar: serde_json::Value =
+        serde_json::from_str(&e.as_ok("Hana", &["candidate", "export", "V1", "C-1"])).unwrap();
+    sar["sheets"][0]["entries"]
+        .as_array()
         .unwrap()
         .iter()
-        .find(|ev| {
-            ev["action"] == "score.answer" && ev["payload"]["record"]["question"] == question
-        })
-        .map(|ev| {
-            ev["payload"]["record"]["evidence"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .find(|x| x["question"] == question)
+        .map(|x| x["evidence"].as_str().unwrap().to_string())
         .unwrap()
 }
 
@@ -92,7 +98,7 @@ fn rusqlite_free_read(e: &Env, question: &str) -> String {
 fn cancelling_keeps_answers_already_given_and_scoring_resumes() {
     let e = Env::new();
     e.setup();
-    let mut s = spawn(&e, &["score", "V1", "C-1", "--panellist", "Ann"]);
+    let mut s = score_as(&e, "Ann", "C-1");
     s.expect("Your score").unwrap();
     s.send("3\r").unwrap();
     s.expect("Evidence note").unwrap();
@@ -104,7 +110,7 @@ fn cancelling_keeps_answers_already_given_and_scoring_resumes() {
     s.expect("everything already answered is saved").unwrap();
     s.expect(Eof).unwrap();
 
-    let mut s = spawn(&e, &["score", "V1", "C-1", "--panellist", "Ann"]);
+    let mut s = score_as(&e, "Ann", "C-1");
     // Resumes at the first unanswered question.
     s.expect("Question 2 of 2").unwrap();
     s.send("2\r").unwrap();
@@ -126,7 +132,7 @@ fn the_terminal_scoring_screen_never_shows_monitoring_data() {
         "vacancy,candidate,stage,ethnicity,gender,internal\nV1,C-1,interviewed,Bangladeshi,Female,yes\n",
     );
     e.ok(&["import", "applications", f.to_str().unwrap()]);
-    let mut s = spawn(&e, &["score", "V1", "C-1", "--panellist", "Cy"]);
+    let mut s = score_as(&e, "Cy", "C-1");
     let mut seen = Vec::new();
     let mut step = |s: &mut expectrl::session::OsSession, pat: &str| {
         let c = s.expect(pat).unwrap();

@@ -23,14 +23,19 @@ pub struct Cli {
     #[arg(long, global = true, env = "FAIRPANEL_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Who is acting, recorded in the event log [default: the login name]
-    #[arg(
-        long = "as",
-        global = true,
-        env = "FAIRPANEL_ACTOR",
-        value_name = "NAME"
-    )]
+    /// Act as this person, proving it with their passphrase (asked for at a terminal, or from
+    /// --credential-file or FAIRPANEL_CREDENTIAL). Without it, the operating-system login is recorded
+    #[arg(long = "as", global = true, env = "FAIRPANEL_AS", value_name = "NAME")]
     pub actor: Option<String>,
+
+    /// File holding your passphrase, for scripts (FAIRPANEL_CREDENTIAL may hold it instead)
+    #[arg(
+        long,
+        global = true,
+        env = "FAIRPANEL_CREDENTIAL_FILE",
+        value_name = "PATH"
+    )]
+    pub credential_file: Option<PathBuf>,
 
     /// File holding the database encryption key (needs a build with the `encryption` feature);
     /// FAIRPANEL_KEY may hold the key itself
@@ -68,7 +73,7 @@ pub struct FormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the database (other commands create it on first use too)
+    /// Create the database (other commands refuse a missing file, so a mistyped --db is caught)
     Init(FormatArg),
     /// Build a realistic demonstration vacancy in a fresh database and write its decision report
     Demo {
@@ -83,8 +88,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1, requires = "scale")]
         seed: u64,
     },
-    /// Check the event log's hash chain and that no record was edited after it was written
-    Verify(FormatArg),
+    /// Replay the whole record and check that nothing was edited, added or removed
+    Verify(VerifyArgs),
     /// Show the event log (who did what, when)
     Log {
         /// Show only the last N events
@@ -98,6 +103,12 @@ pub enum Command {
         /// New file to write
         file: PathBuf,
     },
+    /// People: panellists, chairs, HR officers and fairness reviewers, each with their own identity
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// Passphrases: set yours from an invitation, issue a new invitation, revoke
+    #[command(subcommand)]
+    Credential(CredentialCmd),
     /// Question banks
     #[command(subcommand)]
     Bank(BankCmd),
@@ -127,8 +138,20 @@ pub enum Command {
     Submit {
         vacancy: String,
         candidate: String,
+        /// Whose sheet (asked for when interactive; defaults to --as)
         #[arg(long)]
-        panellist: String,
+        panellist: Option<String>,
+        /// Submit a paper sheet entered for this panellist (recorded as a transcription)
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "panellist",
+            requires = "reason"
+        )]
+        on_behalf_of: Option<String>,
+        /// Why the sheet is entered by someone else (with --on-behalf-of)
+        #[arg(long, requires = "on_behalf_of")]
+        reason: Option<String>,
     },
     /// Show every panellist's scores side by side, once all sheets are submitted
     Reveal {
@@ -149,22 +172,32 @@ pub enum Command {
         /// Why the panel agreed this score: the evidence, not the majority
         #[arg(long, requires = "question")]
         reason: Option<String>,
+        /// Revising an agreed score already recorded: why (the earlier one stays on the record)
+        #[arg(long, requires = "question")]
+        revision_reason: Option<String>,
     },
     /// Record the decision; checks run first and ask for a rationale where one is needed
     Decide {
         vacancy: String,
-        /// Candidate ref to appoint
+        /// Candidate ref to appoint (asked for when interactive)
         #[arg(long)]
-        appoint: String,
+        appoint: Option<String>,
         /// Reserve candidates, in order
         #[arg(long = "reserve", value_name = "REF")]
         reserves: Vec<String>,
-        /// Why this candidate: the criteria and the evidence
+        /// Why this candidate: the criteria and the evidence (asked for when interactive)
         #[arg(long)]
-        rationale: String,
+        rationale: Option<String>,
         /// Record the decision although divergent scores have no moderation entry, and say why
         #[arg(long, value_name = "TEXT")]
         unresolved_reason: Option<String>,
+        /// Record the decision although the checks find gaps: your name and this reason are recorded
+        /// and shown at the top of the decision report
+        #[arg(long, value_name = "REASON")]
+        override_gaps: Option<String>,
+        /// Revise (or re-affirm) a decision already recorded: why (the earlier one stays on the record)
+        #[arg(long, value_name = "TEXT")]
+        revision_reason: Option<String>,
     },
     /// Run every check on a vacancy; exits 3 when any finds a gap
     Check {
@@ -185,6 +218,26 @@ pub enum Command {
     Stats(stats::StatsCommand),
     /// The HR audit across vacancies: funnel by ethnic group, adverse impact, WRES, reliability, rater effects
     Audit(AuditArgs),
+    /// Mark a language prompt in a vacancy's report as considered, with a note
+    Consider {
+        vacancy: String,
+        /// The prompt's key, as `fairpanel check VACANCY --format json` gives it
+        key: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Sign the record's current head with an Ed25519 key held outside the database, so a rewrite by
+    /// someone without the key is detected (`verify --public-key`)
+    Sign {
+        /// Private key file made by `fairpanel key generate`
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Signing keys for `fairpanel sign`
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Write the decision report for a vacancy
     Report {
         vacancy: String,
@@ -226,6 +279,18 @@ pub enum VacancyCmd {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Change the question plan before any score is given (the chair's decision, recorded)
+    Questions {
+        id: String,
+        /// Question ids in interview order (asked for when interactive)
+        #[arg(long, value_delimiter = ',')]
+        questions: Option<Vec<String>>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Change the plan although it misses a category the policy requires, and say why
+        #[arg(long, value_name = "REASON")]
+        override_coverage: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -250,6 +315,10 @@ pub struct VacancyCreate {
     /// Policy YAML file [default: the built-in policy]
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Create the vacancy although its plan misses a category the policy requires (such as a
+    /// question on attitudes to diversity), and say why; needs --as (a named person's decision)
+    #[arg(long, value_name = "REASON")]
+    pub override_coverage: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,7 +348,24 @@ pub enum PanelCmd {
         #[arg(long)]
         note: String,
     },
-    /// Change or withdraw a panellist's self-declared ethnicity
+    /// Stand a panellist down (conflict of interest, absence, added by mistake): the chair's decision,
+    /// recorded; their sheets for candidates not yet revealed are withdrawn, not deleted
+    StandDown {
+        vacancy: String,
+        /// The panellist
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correct a panellist's name (a typo), on the record
+    Rename {
+        vacancy: String,
+        old: String,
+        new: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change or withdraw your own self-declared ethnicity (run as yourself, with --as)
     Ethnicity {
         vacancy: String,
         #[arg(long)]
@@ -308,7 +394,7 @@ pub struct PanelAdd {
     /// panel composition check
     #[arg(long)]
     pub ethnicity: Option<String>,
-    /// Date of fair-recruitment training (YYYY-MM-DD)
+    /// Date of fair-recruitment training (YYYY-MM-DD or DD/MM/YYYY)
     #[arg(long, value_name = "DATE")]
     pub trained: Option<String>,
 }
@@ -332,13 +418,29 @@ pub enum CandidateCmd {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Erase one candidate's monitoring data (ethnicity and the like); the erasure itself is logged
+    /// Erase one candidate's monitoring data (ethnicity and the like); HR's act, recorded
     EraseMonitoring {
         vacancy: String,
         candidate: String,
         /// Do not ask for confirmation
         #[arg(long)]
         yes: bool,
+    },
+    /// Erase everything personal about one candidate (name, monitoring data, evidence notes); scores,
+    /// agreed scores and the decision stay under the pseudonymous ref. HR's act, recorded
+    Erase {
+        vacancy: String,
+        candidate: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Record that a candidate withdrew (the chair's act), so a decision need not wait for them
+    Withdraw {
+        vacancy: String,
+        candidate: String,
+        #[arg(long)]
+        reason: String,
     },
     /// List a vacancy's candidates and their scoring progress
     List {
@@ -366,13 +468,29 @@ pub struct ScoreArgs {
     /// Correct a submitted sheet: the correction is kept beside the original, with this reason
     #[arg(long, requires = "question")]
     pub correction_reason: Option<String>,
+    /// Enter a paper sheet for this panellist (recorded as a transcription by you)
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "panellist",
+        requires = "reason"
+    )]
+    pub on_behalf_of: Option<String>,
+    /// Why the sheet is entered by someone else (with --on-behalf-of)
+    #[arg(long, requires = "on_behalf_of")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
-    /// Import paper score sheets: vacancy,candidate,panellist,question,score,evidence (all or nothing)
+    /// Import paper score sheets: vacancy,candidate,panellist,question,score,evidence (all or nothing);
+    /// recorded as transcribed by you, with the reason
     Scores {
         file: PathBuf,
+        /// Why these sheets are entered by someone other than the panellists, e.g. "paper sheets
+        /// from the 12 March panel"
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         format: FormatArg,
     },
@@ -419,4 +537,94 @@ pub struct AuditArgs {
     /// Write to FILE instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A receipt (`N:HASH`) from a report, audit or export, or a file holding one: checks the record
+    /// still contains that point unchanged
+    #[arg(long, value_name = "RECEIPT|FILE")]
+    pub receipt: Option<String>,
+    /// Public key file (from `fairpanel key generate`): every signature must check, and at least one
+    /// must be present
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrgRoleArg {
+    Hr,
+    Reviewer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCmd {
+    /// Add a person; prints their one-time invitation to set a passphrase
+    Add {
+        name: String,
+        /// Organisation roles: hr (audit, subject access, erasure), reviewer (fairness review)
+        #[arg(long = "role", value_enum)]
+        roles: Vec<OrgRoleArg>,
+        /// Date of fairness-review training, for reviewers (YYYY-MM-DD or DD/MM/YYYY)
+        #[arg(long, value_name = "DATE")]
+        trained: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// List people and whether each has set a passphrase
+    List(FormatArg),
+    /// Set a person's organisation roles (replacing the old ones)
+    Role {
+        name: String,
+        #[arg(long = "role", value_enum)]
+        roles: Vec<OrgRoleArg>,
+        #[arg(long, value_name = "DATE")]
+        trained: Option<String>,
+    },
+    /// Correct a person's name, on the record
+    Rename {
+        old: String,
+        new: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCmd {
+    /// Set your passphrase from the one-time invitation you were given
+    Redeem {
+        /// The invitation (asked for when interactive)
+        #[arg(long, value_name = "CODE")]
+        invite: Option<String>,
+        /// Read the new passphrase from this file (at least 12 characters)
+        #[arg(long, value_name = "FILE", conflicts_with = "save")]
+        passphrase_file: Option<PathBuf>,
+        /// Make up a strong passphrase and save it to this new file (readable by you only)
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
+    /// Issue a new one-time invitation (a forgotten passphrase); the person sets a new passphrase with it
+    Invite {
+        name: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Revoke a person's passphrase, browser sessions and unused invitations
+    Revoke {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Make an Ed25519 key pair: FILE (private, keep it away from the database) and FILE.pub
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }

@@ -1,12 +1,29 @@
-//! candidate add | list
+//! candidate add | list | withdraw | export | erase-monitoring | erase
 
 use super::Ctx;
+use crate::actions::candidates as act;
 use crate::cli::CandidateCmd;
 use crate::interview::{optional, required};
 use crate::output::{emit, table};
+use crate::record::fact::Erasure;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::io::Write;
+
+fn confirm(ctx: &Ctx, yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    match ctx.prompter() {
+        Some(mut p) => {
+            if !p.confirm(question, false)? {
+                bail!("nothing erased");
+            }
+            Ok(())
+        }
+        None => Err(crate::Usage("erasing without a terminal needs --yes".into()).into()),
+    }
+}
 
 pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
     match cmd {
@@ -23,9 +40,6 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
                 "Candidate reference",
                 Some("opaque, e.g. C-014"),
             )?;
-            if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
-                bail!("candidate ref {reference:?} must be non-empty with no spaces");
-            }
             let name = optional(
                 name,
                 &mut term,
@@ -33,8 +47,23 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
                 None,
             )?;
             let mut store = ctx.store()?;
-            store.write(|tx| tx.add_candidate(&vacancy, &reference, name.as_deref()))?;
+            ctx.authenticate(&mut store, None)?;
+            store.write(|tx| act::add(tx, &vacancy, &reference, name.as_deref()))?;
             writeln!(ctx.out, "Added candidate {reference} to {vacancy}.")?;
+            Ok(())
+        }
+        CandidateCmd::Withdraw {
+            vacancy,
+            candidate,
+            reason,
+        } => {
+            let mut store = ctx.store()?;
+            ctx.authenticate(&mut store, None)?;
+            store.write(|tx| act::withdraw(tx, &vacancy, &candidate, &reason))?;
+            writeln!(
+                ctx.out,
+                "Recorded that {candidate} withdrew from {vacancy}."
+            )?;
             Ok(())
         }
         CandidateCmd::Export {
@@ -42,16 +71,29 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
             candidate,
             output,
         } => {
-            let store = ctx.store()?;
-            let sar = store.subject_access(&vacancy, &candidate)?;
-            let text = serde_json::to_string_pretty(&sar)? + "\n";
+            let mut store = ctx.store()?;
+            ctx.authenticate(&mut store, None)?;
+            let sar = store.write(|tx| act::subject_access(tx, &vacancy, &candidate))?;
+            let receipt = store.tail()?.receipt.to_string();
+            #[derive(Serialize)]
+            struct Out<'a> {
+                #[serde(flatten)]
+                sar: &'a act::SubjectAccess,
+                receipt: String,
+            }
+            let text = serde_json::to_string_pretty(&Out { sar: &sar, receipt })? + "\n";
             match output {
                 Some(p) => {
-                    crate::commands::write_private(&p, text.as_bytes())?;
+                    super::write_private(&p, text.as_bytes())?;
                     writeln!(
                         ctx.out,
-                        "Wrote everything held about {candidate} to {}",
-                        p.display()
+                        "Wrote everything held about {candidate} to {}{}; the export is on the record.",
+                        p.display(),
+                        if sar.sealed_note.is_some() {
+                            " (it includes score sheets still sealed from the panel)"
+                        } else {
+                            ""
+                        }
                     )?;
                 }
                 None => ctx.out.write_all(text.as_bytes())?,
@@ -62,52 +104,34 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
             vacancy,
             candidate,
             yes,
-        } => {
-            if !yes {
-                match ctx.prompter() {
-                    Some(mut p) => {
-                        if !p.confirm(&format!("Erase {candidate}'s monitoring data for {vacancy}? This cannot be undone"), false)? {
-                            bail!("nothing erased");
-                        }
-                    }
-                    None => return Err(crate::Usage("erasing without a terminal needs --yes".into()).into()),
-                }
-            }
-            let mut store = ctx.store()?;
-            let erased = store.write(|tx| tx.erase_monitoring(&vacancy, &candidate))?;
-            writeln!(
-                ctx.out,
-                "{}",
-                if erased {
-                    format!("Erased {candidate}'s monitoring data; the event log records the erasure, not the values.")
-                } else {
-                    format!("{candidate} had no monitoring data; the request is logged.")
-                }
-            )?;
-            Ok(())
-        }
+        } => erase(ctx, &vacancy, &candidate, yes, Erasure::Monitoring),
+        CandidateCmd::Erase {
+            vacancy,
+            candidate,
+            yes,
+        } => erase(ctx, &vacancy, &candidate, yes, Erasure::All),
         CandidateCmd::List { vacancy, format } => {
             let store = ctx.store()?;
-            let panel = store.panellists(&vacancy)?;
-            let sheets = store.sheets(&vacancy)?;
+            let l = store.vacancy(&vacancy)?;
+            let view = crate::report::text::VacancyView::build(&l);
+            let active = l.state.active_panel().count();
             #[derive(Serialize)]
             struct Row {
                 reference: String,
-                name: Option<String>,
                 sheets_submitted: usize,
                 panellists: usize,
+                revealed: bool,
+                withdrawn: bool,
             }
-            let rows: Vec<Row> = store
-                .candidates(&vacancy)?
+            let rows: Vec<Row> = view
+                .candidates
                 .into_iter()
                 .map(|c| Row {
-                    sheets_submitted: sheets
-                        .iter()
-                        .filter(|s| s.candidate == c.reference && s.is_submitted())
-                        .count(),
-                    panellists: panel.len(),
+                    sheets_submitted: c.submitted.len(),
+                    panellists: active,
+                    revealed: c.revealed,
+                    withdrawn: c.withdrawn,
                     reference: c.reference,
-                    name: c.name,
                 })
                 .collect();
             emit(&mut ctx.out, format.format, &rows, |rows| {
@@ -116,13 +140,52 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
                     .map(|r| {
                         vec![
                             r.reference.clone(),
-                            r.name.clone().unwrap_or_default(),
                             format!("{}/{}", r.sheets_submitted, r.panellists),
+                            if r.withdrawn {
+                                "withdrawn"
+                            } else if r.revealed {
+                                "revealed"
+                            } else {
+                                "sealed"
+                            }
+                            .into(),
                         ]
                     })
                     .collect();
-                table(&["ref", "name", "sheets submitted"], &t)
+                table(&["ref", "sheets submitted", "status"], &t)
             })
         }
     }
+}
+
+fn erase(ctx: &mut Ctx, vacancy: &str, candidate: &str, yes: bool, what: Erasure) -> Result<()> {
+    let q = match what {
+        Erasure::Monitoring => format!("Erase {candidate}'s monitoring data for {vacancy}? This cannot be undone"),
+        Erasure::All => format!(
+            "Erase everything personal about {candidate} ({vacancy}): name, monitoring data and evidence notes? \
+             This cannot be undone"
+        ),
+    };
+    confirm(ctx, yes, &q)?;
+    let mut store = ctx.store()?;
+    ctx.authenticate(&mut store, None)?;
+    let erased = store.write(|tx| act::erase(tx, vacancy, candidate, what))?;
+    // Fold the write-ahead log back and compact, so the destroyed keys do not linger on disk.
+    store.compact()?;
+    writeln!(
+        ctx.out,
+        "{}",
+        match (erased, what) {
+            (true, Erasure::Monitoring) => format!(
+                "Erased {candidate}'s monitoring data: its key was destroyed and the file compacted; the record \
+                 keeps that it was erased, not what it was. Older backups still hold it (see the README)."
+            ),
+            (true, Erasure::All) => format!(
+                "Erased everything personal about {candidate}: name, monitoring data and evidence notes. Scores, \
+                 agreed scores and the decision stay under the ref. Older backups still hold it (see the README)."
+            ),
+            (false, _) => format!("{candidate} had nothing left to erase; the request is on the record."),
+        }
+    )?;
+    Ok(())
 }

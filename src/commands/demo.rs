@@ -6,13 +6,14 @@
 //! the panel moderates with reasons and records a decision whose rationale says "not ready".
 
 use super::Ctx;
+use crate::actions::candidates::{self, Application};
+use crate::actions::{decision, identity, panel, scoring, vacancy};
 use crate::bank;
-use crate::checks::composition;
 use crate::cli::ReportFormat;
-use crate::interview::check_answer;
 use crate::model::Role;
 use crate::policy::{self, Policy};
-use crate::store::{NewVacancy, SheetRef, Store};
+use crate::record::chain::Actor;
+use crate::store::{Create, Store};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,116 +114,165 @@ fn evidence(bank: &bank::Bank, candidate: usize, q: usize, panellist: usize, sco
     }
 }
 
+/// A person of the demo acting as themself: their invitation redeemed for a made-up passphrase, which
+/// they then prove, exactly as at the command line. The passphrase is kept in `creds` when given, so
+/// someone exploring the demo can act as them.
+fn sign_in(store: &mut Store, name: &str, invitation: &str, creds: Option<&Path>) -> Result<Actor> {
+    let pass = identity::generated_passphrase();
+    let person = store.write(|tx| identity::redeem_credential(tx, invitation, &pass))?;
+    if let Some(dir) = creds {
+        let file = dir.join(format!("{}.txt", name.to_lowercase().replace(' ', "-")));
+        crate::fsutil::write_private(&file, format!("{pass}\n").as_bytes())?;
+    }
+    identity::authenticate(&person, &pass)
+}
+
 /// Build the demo database at `db`; returns the narrative of what was done.
-pub fn build(db: &Path) -> Result<Vec<String>> {
+pub fn build(db: &Path, creds: Option<&Path>) -> Result<Vec<String>> {
     let mut log = Vec::new();
-    let mut store = Store::open(db, "Ruth Hughes")?;
+    if let Some(dir) = creds {
+        crate::fsutil::create_private_dir(dir)?;
+    }
+    let setup = Actor::login("demo");
+    let mut store = Store::open(db, setup.clone(), None, Create::Yes)?;
     let (bank, yaml) = bank::resolve("nhs-talking-therapies")?;
     let questions: Vec<String> = QUESTIONS.iter().map(|s| s.to_string()).collect();
     let policy = Policy::default();
     store.write(|tx| {
-        tx.create_vacancy(&NewVacancy {
-            id: VACANCY,
-            title: "Psychological Wellbeing Practitioner",
-            band: Some("Band 5"),
-            service: Some("Northshire NHS Talking Therapies"),
-            bank: &bank,
-            bank_yaml: &yaml,
-            questions: &questions,
-            policy_source: "built-in",
-            policy_yaml: policy::DEFAULT_YAML,
-        })
+        vacancy::create(
+            tx,
+            &vacancy::NewVacancy {
+                id: VACANCY,
+                title: "Psychological Wellbeing Practitioner",
+                band: Some("Band 5"),
+                service: Some("Northshire NHS Talking Therapies"),
+                bank: &bank,
+                bank_yaml: &yaml,
+                questions: &questions,
+                policy: &policy,
+                policy_source: "built-in",
+                policy_yaml: policy::DEFAULT_YAML,
+                coverage_override: None,
+            },
+        )
     })?;
     log.push(format!(
         "Created vacancy {VACANCY} with {} questions, 2 of them on attitudes to diversity.",
         questions.len()
     ));
+    let mut invitations = Vec::new();
     store.write(|tx| {
         for (name, role, eth, trained) in PANEL {
-            tx.add_panellist(VACANCY, name, role, Some(eth), trained)?;
+            let a = panel::add(tx, VACANCY, name, role, Some(eth), trained)?;
+            invitations.push((name, a.invitation.expect("new people are invited")));
         }
         Ok(())
     })?;
-    let gaps: Vec<String> =
-        composition::check(&store.panellists(VACANCY)?, &policy, &crate::model::today())
-            .into_iter()
-            .filter(|f| f.severity == crate::checks::Severity::Gap)
-            .map(|f| f.message)
-            .collect();
+    let report = crate::report::decision::from_loaded(&store.vacancy(VACANCY)?)?;
+    let gaps: Vec<String> = report
+        .composition
+        .iter()
+        .filter(|f| f.severity == crate::checks::Severity::Gap)
+        .map(|f| f.message.clone())
+        .collect();
     log.push(format!(
         "First panel of 3: the composition check found a gap: {}.",
         gaps.join("; ")
     ));
-    store.write(|tx| tx.add_panellist(VACANCY, ADDED.0, ADDED.1, Some(ADDED.2), ADDED.3))?;
+    store.write(|tx| {
+        let a = panel::add(tx, VACANCY, ADDED.0, ADDED.1, Some(ADDED.2), ADDED.3)?;
+        invitations.push((ADDED.0, a.invitation.expect("new people are invited")));
+        Ok(())
+    })?;
     log.push(format!(
         "Added {} to the panel; the composition check now passes.",
         ADDED.0
     ));
+    let mut actors = Vec::new();
+    for (name, inv) in &invitations {
+        actors.push((*name, sign_in(&mut store, name, inv, creds)?));
+    }
+    log.push(format!(
+        "Each panellist set their own passphrase from a one-time invitation{}.",
+        match creds {
+            Some(d) => format!(" (kept in {} so you can act as them)", d.display()),
+            None => String::new(),
+        }
+    ));
+    store.set_actor(setup.clone());
     store.write(|tx| {
         for c in CANDIDATES {
-            tx.add_candidate(VACANCY, c, None)?;
+            candidates::add(tx, VACANCY, c, None)?;
         }
         Ok(())
     })?;
-    let names: Vec<&str> = PANEL.iter().map(|p| p.0).chain([ADDED.0]).collect();
     for (ci, c) in CANDIDATES.iter().enumerate() {
-        for (pi, p) in names.iter().enumerate() {
-            store.set_actor(p);
+        for (pi, (p, actor)) in actors.iter().enumerate() {
+            store.set_actor(actor.clone());
             for (qi, q) in questions.iter().enumerate() {
                 let score = SCORES[ci][qi][pi];
                 let ev = evidence(&bank, ci, qi, pi, score);
-                check_answer(&bank, &questions, q, score, &ev)?;
                 store.write(|tx| {
-                    tx.record_answer(
-                        &SheetRef {
+                    scoring::answer(
+                        tx,
+                        scoring::Given {
                             vacancy: VACANCY,
-                            candidate: c,
+                            reference: c,
                             panellist: p,
+                            question: q,
+                            score,
+                            evidence: &ev,
+                            correction: None,
+                            transcribed: None,
                         },
-                        q,
-                        score,
-                        &ev,
-                        None,
                     )
                 })?;
             }
-            store.write(|tx| tx.submit_sheet(VACANCY, c, p, &questions))?;
+            store.write(|tx| scoring::submit(tx, VACANCY, c, p, None))?;
         }
     }
     log.push(format!(
         "{} panellists scored {} candidates independently: {} sealed sheets, {} answers, each committed as given.",
-        names.len(),
+        actors.len(),
         CANDIDATES.len(),
-        names.len() * CANDIDATES.len(),
-        names.len() * CANDIDATES.len() * questions.len()
+        actors.len() * CANDIDATES.len(),
+        actors.len() * CANDIDATES.len() * questions.len()
     ));
-    store.set_actor("Ruth Hughes");
+    let chair = actors[0].1.clone();
+    store.set_actor(chair);
     store.write(|tx| {
-        tx.moderate(
+        decision::moderate(
+            tx,
             VACANCY,
             "C-102",
             "working-with-interpreters",
             4,
             Some("Tom's note marked the candidate down for his accent, which is not a criterion; on the evidence \
                   (booking and briefing an interpreter, checking understanding) the panel agreed 4."),
+            None,
         )?;
-        tx.moderate(
+        decision::moderate(
+            tx,
             VACANCY,
             "C-104",
             "diversity-discomfort",
             4,
             Some("Majority view that the answer was open and relaxed."),
+            None,
         )
     })?;
     log.push("Moderated 2 divergent scores with reasons (one overrules the panel's only ethnic-minority member).".into());
     store.write(|tx| {
-        tx.decide(
+        decision::decide(
+            tx,
             VACANCY,
-            "C-103",
-            &["C-102".to_string()],
-            "C-103 had the highest weighted mean and the strongest risk and diversity answers. C-102 is a close \
-             reserve; C-104 was felt to be not ready for a full caseload.",
-            None,
+            &decision::Decision {
+                appoint: "C-103",
+                reserves: &["C-102".to_string()],
+                rationale: "C-103 had the highest weighted mean and the strongest risk and diversity answers. C-102 is a close \
+                            reserve; C-104 was felt to be not ready for a full caseload.",
+                ..Default::default()
+            },
         )
     })?;
     log.push("Recorded the decision: appoint C-103, reserve C-102.".into());
@@ -231,8 +281,8 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
         "A", "A", "H", "N", "A", "C", "J", "A", "M", "Z", "A", "H", "A", "N", "A", "K", "A", "99",
         "F", "A", "B",
     ];
-    let mut apps: Vec<crate::store::Application> = (0..37)
-        .map(|i| crate::store::Application {
+    let mut apps: Vec<Application> = (0..37)
+        .map(|i| Application {
             vacancy: VACANCY.into(),
             candidate: format!("A-{:03}", 201 + i),
             stage: if i % 3 == 0 { "shortlisted" } else { "applied" }.into(),
@@ -249,7 +299,7 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
         ("C-104", "interviewed", "C"),
         ("C-105", "interviewed", "N"),
     ] {
-        apps.push(crate::store::Application {
+        apps.push(Application {
             vacancy: VACANCY.into(),
             candidate: c.into(),
             stage: stage.into(),
@@ -259,7 +309,8 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
             internal: Some(false),
         });
     }
-    store.write(|tx| tx.import_applications(&apps, "demo", &|_| {}))?;
+    store.set_actor(Actor::login("Workforce Information"));
+    store.write(|tx| candidates::import_applications(tx, &apps, &|_| {}))?;
     log.push(format!(
         "Imported the vacancy's pipeline: {} applications with monitoring data.",
         apps.len()
@@ -268,8 +319,9 @@ pub fn build(db: &Path) -> Result<Vec<String>> {
 }
 
 pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    crate::fsutil::create_private_dir(out)?;
     let db = out.join("fairpanel-demo.db");
+    let creds = out.join("passphrases");
     // The demo always starts afresh; only its own files are removed.
     for suffix in ["", "-wal", "-shm"] {
         let p = PathBuf::from(format!("{}{suffix}", db.display()));
@@ -278,38 +330,45 @@ pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {
                 .with_context(|| format!("cannot remove old demo file {}", p.display()))?;
         }
     }
-    let log = build(&db)?;
-    let store = Store::open(&db, "Ruth Hughes")?;
+    if creds.is_dir() {
+        std::fs::remove_dir_all(&creds)
+            .with_context(|| format!("cannot remove old demo file {}", creds.display()))?;
+    }
+    let log = build(&db, Some(&creds))?;
+    let mut store = Store::open(&db, Actor::login("demo"), None, Create::No)?;
+    let verified = store.verify_and_mark()?;
     let md = out.join("decision-report.md");
     let html = out.join("decision-report.html");
-    std::fs::write(
+    crate::fsutil::write_private(
         &md,
-        super::report::render(&store, VACANCY, ReportFormat::Md)?,
+        super::report::render(&store, VACANCY, ReportFormat::Md)?.as_bytes(),
     )?;
-    std::fs::write(
+    crate::fsutil::write_private(
         &html,
-        super::report::render(&store, VACANCY, ReportFormat::Html)?,
+        super::report::render(&store, VACANCY, ReportFormat::Html)?.as_bytes(),
     )?;
     writeln!(ctx.out, "fairpanel demo: {}\n", VACANCY)?;
     for l in &log {
         writeln!(ctx.out, "  • {l}")?;
     }
-    let report = crate::report::decision::build(&store, VACANCY)?;
+    let report = crate::report::decision::from_loaded(&store.vacancy(VACANCY)?)?;
     writeln!(
         ctx.out,
-        "\nChecks: {} gap(s), {} warning(s), {} divergent score(s). Event log: {}.",
+        "\nChecks: {} gap(s), {} warning(s), {} divergent score(s) ({} resolved). Record: {}.",
         report.summary.gaps,
         report.summary.warnings,
         report.divergence.len(),
-        if crate::report::decision::Integrity::check(&store)?.verified {
-            "verified"
+        report.summary.resolved,
+        if verified.ok {
+            format!("verified, receipt {}", verified.receipt)
         } else {
-            "NOT verified"
+            "NOT verified".into()
         }
     )?;
     writeln!(ctx.out, "\nDatabase:        {}", db.display())?;
     writeln!(ctx.out, "Decision report: {}", md.display())?;
     writeln!(ctx.out, "                 {}", html.display())?;
+    writeln!(ctx.out, "Passphrases:     {}", creds.display())?;
     writeln!(
         ctx.out,
         "\nExplore: fairpanel --db {} reveal {VACANCY} C-102",
@@ -324,7 +383,7 @@ pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<(
     if vacancies == 0 {
         return Err(crate::Usage("--scale must be at least 1".into()).into());
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    crate::fsutil::create_private_dir(out)?;
     let db = out.join("fairpanel-synth.db");
     // Like the demo, always afresh; only its own files are removed.
     for suffix in ["", "-wal", "-shm"] {
@@ -372,6 +431,6 @@ pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<(
         synth::ADVERSE_RATIO
     )?;
     writeln!(ctx.out, "\nDatabase: {}", db.display())?;
-    writeln!(ctx.out, "Event log head: {}", summary.head_hash)?;
+    writeln!(ctx.out, "Record head:    {}", summary.head_hash)?;
     Ok(())
 }

@@ -11,22 +11,28 @@ pub fn run(ctx: &mut Ctx, cmd: ExportCmd) -> Result<()> {
     match cmd {
         ExportCmd::Scores { vacancy, output } => {
             let store = ctx.store()?;
-            let report = decision::build(&store, &vacancy)?;
-            let sheets = store.sheets(&vacancy)?;
+            let l = store.vacancy(&vacancy)?;
+            let report = decision::from_loaded(&l)?;
             let mut rows = Vec::new();
             for c in report.candidates.iter().filter(|c| c.revealed) {
                 for row in &c.rows {
-                    for s in sheets.iter().filter(|s| s.candidate == c.reference) {
-                        let a = s
-                            .answer(&row.question)
-                            .expect("revealed sheets are complete");
+                    for (i, panellist) in c.panellists.iter().enumerate() {
+                        let correction = c
+                            .corrections
+                            .iter()
+                            .rev()
+                            .find(|x| &x.panellist == panellist && x.question == row.question);
                         rows.push(vec![
                             vacancy.clone(),
                             c.reference.clone(),
-                            s.panellist.clone(),
+                            panellist.clone(),
                             row.question.clone(),
-                            a.score.to_string(),
-                            a.evidence.clone(),
+                            row.scores[i].to_string(),
+                            row.evidence[i].clone(),
+                            correction
+                                .map(|x| x.corrected.to_string())
+                                .unwrap_or_default(),
+                            correction.map(|x| x.reason.clone()).unwrap_or_default(),
                             row.agreed.map(|x| x.to_string()).unwrap_or_default(),
                             row.agreed_reason.clone().unwrap_or_default(),
                         ]);
@@ -34,15 +40,29 @@ pub fn run(ctx: &mut Ctx, cmd: ExportCmd) -> Result<()> {
                 }
             }
             let mut header = super::import::SCORE_COLUMNS.to_vec();
-            header.extend(["agreed_score", "agreed_reason"]);
+            header.extend([
+                "corrected_score",
+                "correction_reason",
+                "agreed_score",
+                "agreed_reason",
+            ]);
             let mut buf = Vec::new();
             csvio::write(&mut buf, &header, &rows)?;
             match output {
                 Some(p) => {
                     super::write_private(&p, &buf)?;
-                    writeln!(ctx.out, "Wrote {} score(s) to {}", rows.len(), p.display())?;
+                    writeln!(
+                        ctx.out,
+                        "Wrote {} independent score(s) to {}. Receipt {}",
+                        rows.len(),
+                        p.display(),
+                        report.receipt
+                    )?;
                 }
-                None => ctx.out.write_all(&buf)?,
+                None => {
+                    ctx.out.write_all(&buf)?;
+                    eprintln!("Receipt {}", report.receipt);
+                }
             }
             Ok(())
         }

@@ -6,7 +6,7 @@ use crate::csvio;
 use crate::interview::check_answer;
 use crate::model::STAGES;
 use crate::output::emit;
-use crate::store::{SheetRef, Store};
+use crate::store::Tx;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +14,11 @@ use std::path::Path;
 
 pub fn run(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     match cmd {
-        ImportCmd::Scores { file, format } => scores(ctx, &file, format.format),
+        ImportCmd::Scores {
+            file,
+            reason,
+            format,
+        } => scores(ctx, &file, &reason, format.format),
         ImportCmd::Applications { file, format } => applications(ctx, &file, format.format),
     }
 }
@@ -125,33 +129,40 @@ pub const SCORE_COLUMNS: [&str; 6] = [
     "evidence",
 ];
 
-fn scores(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
+fn scores(ctx: &mut Ctx, file: &Path, reason: &str, format: Format) -> Result<()> {
     let rows = read_csv(file, &SCORE_COLUMNS, &[])?;
+    crate::model::check_text(reason, "the reason")?;
     let mut store = ctx.store()?;
-    let plan = validate_scores(&store, &rows).map_err(|p| report_problems(file, &p))?;
+    ctx.authenticate(&mut store, None)?;
     let answers = rows.len();
-    store.write(|tx| {
-        for (key, answers) in &plan {
+    // Checked inside the write transaction, so no panellist can start a sheet between the check and
+    // the import.
+    let sheets = store.write(|tx| {
+        let plan = validate_scores(tx, &rows).map_err(|p| report_problems(file, &p))?;
+        for ((vacancy, candidate, panellist), answers) in &plan {
             for (q, score, evidence) in answers {
-                let sheet = SheetRef {
-                    vacancy: &key.0,
-                    candidate: &key.1,
-                    panellist: &key.2,
-                };
-                tx.record_answer(&sheet, q, *score, evidence, None)?;
+                crate::actions::scoring::answer(
+                    tx,
+                    crate::actions::scoring::Given {
+                        vacancy,
+                        reference: candidate,
+                        panellist,
+                        question: q,
+                        score: *score,
+                        evidence,
+                        correction: None,
+                        transcribed: Some(reason),
+                    },
+                )?;
             }
-            let questions: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
-            tx.submit_sheet(&key.0, &key.1, &key.2, &questions)?;
+            crate::actions::scoring::submit(tx, vacancy, candidate, panellist, Some(reason))?;
         }
-        Ok(())
+        Ok(plan.len())
     })?;
-    let v = Imported {
-        sheets: plan.len(),
-        answers,
-    };
+    let v = Imported { sheets, answers };
     emit(&mut ctx.out, format, &v, |v| {
         format!(
-            "Imported and submitted {} score sheet(s) ({} answers) from {}.",
+            "Imported and submitted {} score sheet(s) ({} answers) from {}, recorded as transcribed from paper.",
             v.sheets,
             v.answers,
             file.display()
@@ -162,16 +173,17 @@ fn scores(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
 type SheetKey = (String, String, String);
 type Plan = BTreeMap<SheetKey, Vec<(String, i64, String)>>;
 
-/// Check every row against the database; all problems are collected so one pass fixes the file.
+/// Check every row against the record; all problems are collected so one pass fixes the file.
 fn validate_scores(
-    store: &Store,
+    tx: &mut Tx<'_>,
     rows: &[(u64, HashMap<String, String>)],
 ) -> Result<Plan, Vec<CsvProblem>> {
     let mut problems = Vec::new();
     let mut plan: Plan = BTreeMap::new();
     let mut first_row: HashMap<SheetKey, u64> = HashMap::new();
     let mut seen: HashMap<(SheetKey, String), u64> = HashMap::new();
-    let mut vacancies: HashMap<String, Option<(crate::bank::Bank, Vec<String>)>> = HashMap::new();
+    let mut vacancies: HashMap<String, Option<crate::record::vacancy::VacancyState>> =
+        HashMap::new();
     let bad = |row: u64, col: &str, message: String| CsvProblem {
         row,
         column: Some(col.into()),
@@ -188,15 +200,18 @@ fn validate_scores(
             g("score"),
             g("evidence"),
         );
-        let entry = vacancies.entry(vac.clone()).or_insert_with(|| {
-            let v = store.vacancy(&vac).ok()?;
-            Some((store.vacancy_bank(&vac).ok()?, v.questions))
-        });
-        let Some((bank, questions)) = entry.as_ref() else {
+        if !vacancies.contains_key(&vac) {
+            let st = match tx.has_vacancy(&vac) {
+                Ok(true) => tx.vacancy(&vac).ok().cloned(),
+                _ => None,
+            };
+            vacancies.insert(vac.clone(), st);
+        }
+        let Some(v) = vacancies[&vac].as_ref() else {
             problems.push(bad(row, "vacancy", format!("no vacancy {vac:?}")));
             continue;
         };
-        if store.candidate(&vac, &cand).is_err() {
+        if v.candidate(&cand).is_none_or(|c| !c.interview) {
             problems.push(bad(
                 row,
                 "candidate",
@@ -204,8 +219,9 @@ fn validate_scores(
             ));
             continue;
         }
-        match store.sheet(&vac, &cand, &pan) {
-            Err(_) => {
+        let person = match tx.person_named(&pan) {
+            Ok(Some(p)) if v.member(p.id).is_some_and(|m| m.active()) => p.id,
+            _ => {
                 problems.push(bad(
                     row,
                     "panellist",
@@ -213,22 +229,29 @@ fn validate_scores(
                 ));
                 continue;
             }
-            Ok(Some(s)) => {
-                problems.push(bad(
-                    row,
-                    "panellist",
-                    format!(
-                        "{pan} already has a {} sheet for {cand} in the database",
-                        if s.is_submitted() {
-                            "submitted"
-                        } else {
-                            "started"
-                        }
-                    ),
-                ));
-                continue;
-            }
-            Ok(None) => {}
+        };
+        if let Some(s) = v.sheet(&cand, person) {
+            problems.push(bad(
+                row,
+                "panellist",
+                format!(
+                    "{pan} already has a {} sheet for {cand} in the database",
+                    if s.submitted.is_some() {
+                        "submitted"
+                    } else {
+                        "started"
+                    }
+                ),
+            ));
+            continue;
+        }
+        if v.is_revealed(&cand) {
+            problems.push(bad(
+                row,
+                "candidate",
+                format!("{cand} is already revealed: scoring is closed"),
+            ));
+            continue;
         }
         let score: i64 = match score_s.parse() {
             Ok(s) => s,
@@ -241,10 +264,12 @@ fn validate_scores(
                 continue;
             }
         };
-        if let Err(e) = check_answer(bank, questions, &q, score, &ev) {
-            let col = if !questions.contains(&q) {
+        if let Err(e) = check_answer(&v.bank, &v.questions, &q, score, &ev)
+            .and_then(|_| crate::model::check_text(&ev, "the evidence note"))
+        {
+            let col = if !v.questions.contains(&q) {
                 "question"
-            } else if !bank.scale.contains(score) {
+            } else if !v.bank.scale.contains(score) {
                 "score"
             } else {
                 "evidence"
@@ -265,8 +290,9 @@ fn validate_scores(
         plan.entry(key).or_default().push((q, score, ev));
     }
     for (key, answers) in &plan {
-        let (_, questions) = vacancies[&key.0].as_ref().expect("validated vacancy");
-        let missing: Vec<&str> = questions
+        let v = vacancies[&key.0].as_ref().expect("validated vacancy");
+        let missing: Vec<&str> = v
+            .questions
             .iter()
             .filter(|q| !answers.iter().any(|a| &a.0 == *q))
             .map(String::as_str)
@@ -314,6 +340,7 @@ fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
         &["gender", "disability", "internal"],
     )?;
     let mut store = ctx.store()?;
+    ctx.authenticate(&mut store, None)?;
     let known = store.vacancy_ids()?;
     let mut problems = Vec::new();
     let mut records = Vec::with_capacity(rows.len());
@@ -334,12 +361,8 @@ fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
             ));
             continue;
         }
-        if candidate.is_empty() || candidate.contains(char::is_whitespace) {
-            problems.push(bad(
-                row,
-                "candidate",
-                format!("candidate ref {candidate:?} must be non-empty with no spaces"),
-            ));
+        if let Err(e) = crate::model::check_ident(&candidate, "the candidate ref") {
+            problems.push(bad(row, "candidate", e.to_string()));
             continue;
         }
         if !STAGES.contains(&stage.as_str()) {
@@ -377,7 +400,7 @@ fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
             continue;
         }
         let opt = |s: String| Some(s).filter(|s| !s.is_empty());
-        records.push(crate::store::Application {
+        records.push(crate::actions::candidates::Application {
             vacancy,
             candidate,
             stage,
@@ -390,15 +413,11 @@ fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
     if !problems.is_empty() {
         return Err(report_problems(file, &problems));
     }
-    let digest = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(
-            std::fs::read(file).unwrap_or_default(),
-        ))
-    };
     // Drawn on standard error only when it is a terminal.
     let bar = indicatif::ProgressBar::new(records.len() as u64);
-    let n = store.write(|tx| tx.import_applications(&records, &digest, &|k| bar.inc(k)))?;
+    let n = store.write(|tx| {
+        crate::actions::candidates::import_applications(tx, &records, &|k| bar.inc(k))
+    })?;
     bar.finish_and_clear();
     let vacancies = records
         .iter()

@@ -1,5 +1,5 @@
-//! One module per command group. Commands open the store, apply the domain rules and hand a view to
-//! `output`; they neither parse arguments nor format text themselves.
+//! One module per command group. Commands open the store, call the actions (where the rules live)
+//! and hand a view to `output`; they neither parse arguments nor format text themselves.
 
 mod audit;
 mod bank;
@@ -8,6 +8,7 @@ mod demo;
 mod export;
 mod import;
 mod panel;
+mod person;
 mod report;
 mod review;
 mod scoring;
@@ -17,16 +18,19 @@ mod vacancy;
 
 use crate::cli::{Cli, Command};
 use crate::interview::{Prompter, Terminal};
-use crate::store::Store;
-use anyhow::Result;
+use crate::record::chain::Actor;
+use crate::store::{Create, Store};
+use anyhow::{anyhow, Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// What every command gets: where the database is, who is acting, whether it may prompt, and where
-/// output goes.
+/// What every command gets: where the database is, who claims to act and how they prove it, whether
+/// it may prompt, and where output goes.
 pub struct Ctx {
     pub db: Option<PathBuf>,
-    pub actor: String,
+    /// The person named with --as, if any.
+    pub claim: Option<String>,
+    pub credential_file: Option<PathBuf>,
     pub interactive: bool,
     /// Database encryption key, if any.
     pub key: Option<String>,
@@ -34,12 +38,32 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    fn path(&self) -> Result<PathBuf> {
+        match &self.db {
+            Some(p) => Ok(p.clone()),
+            None => crate::store::default_path(),
+        }
+    }
+
+    /// Open the existing database; a missing file is refused (suggesting `init`). The actor is the
+    /// operating-system login until someone proves who they are.
     pub fn store(&self) -> Result<Store> {
-        let path = match &self.db {
-            Some(p) => p.clone(),
-            None => crate::store::default_path()?,
-        };
-        Store::open_with_key(&path, &self.actor, self.key.as_deref())
+        Store::open(
+            &self.path()?,
+            Actor::login(&login_name()),
+            self.key.as_deref(),
+            Create::No,
+        )
+    }
+
+    /// Open the database, creating it if missing (`init`, the demo).
+    pub fn store_or_create(&self) -> Result<Store> {
+        Store::open(
+            &self.path()?,
+            Actor::login(&login_name()),
+            self.key.as_deref(),
+            Create::Yes,
+        )
     }
 
     /// The terminal, when this run may prompt.
@@ -47,31 +71,63 @@ impl Ctx {
         self.interactive
             .then(|| Box::new(Terminal) as Box<dyn Prompter>)
     }
+
+    /// The passphrase given for scripts, if any: --credential-file, else FAIRPANEL_CREDENTIAL.
+    fn given_passphrase(&self) -> Result<Option<String>> {
+        if let Some(f) = &self.credential_file {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the credential file {}", f.display()))?;
+            let p = text.lines().next().unwrap_or_default().to_string();
+            if p.is_empty() {
+                anyhow::bail!("the credential file {} is empty", f.display());
+            }
+            return Ok(Some(p));
+        }
+        Ok(std::env::var("FAIRPANEL_CREDENTIAL")
+            .ok()
+            .filter(|p| !p.is_empty()))
+    }
+
+    /// Prove that `name` (or the --as person) is acting, and make them the store's actor. With no
+    /// name, nothing is proved and the login stays the actor. At a terminal the passphrase is asked
+    /// for when it was not given.
+    pub fn authenticate(&self, store: &mut Store, name: Option<&str>) -> Result<()> {
+        let Some(name) = name.or(self.claim.as_deref()) else {
+            return Ok(());
+        };
+        let person = store.person_named(name)?.ok_or_else(|| {
+            anyhow!("there is no person called {name:?} (`fairpanel person list`)")
+        })?;
+        let passphrase = match self.given_passphrase()? {
+            Some(p) => p,
+            None => match self.prompter() {
+                Some(mut p) => p.password(&format!("Passphrase for {name}"))?,
+                None => {
+                    return Err(crate::Usage(format!(
+                        "acting as {name} needs {name}'s passphrase: give --credential-file PATH or set \
+                         FAIRPANEL_CREDENTIAL (or run at a terminal to be asked)"
+                    ))
+                    .into())
+                }
+            },
+        };
+        let actor = crate::actions::identity::authenticate(&person, &passphrase)?;
+        store.set_actor(actor);
+        Ok(())
+    }
 }
 
-fn login_name() -> String {
+pub fn login_name() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .map(|v| crate::model::display_safe(&v).replace(':', "_"))
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Write a file that may hold personal data: created readable by its owner only.
+/// Write a file that may hold personal data: private, whole, never through a link.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use anyhow::Context;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::fsutil::write_private(path, bytes)
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -95,7 +151,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx {
         key,
         db: cli.db,
-        actor: cli.actor.unwrap_or_else(login_name),
+        claim: cli.actor,
+        credential_file: cli.credential_file,
         interactive: !cli.no_input
             && std::io::stdin().is_terminal()
             && std::io::stdout().is_terminal(),
@@ -111,10 +168,14 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             Some(n) => demo::synth(&mut ctx, &out, n, seed),
             None => demo::run(&mut ctx, &out),
         },
-        Command::Verify(f) => setup::verify(&mut ctx, f.format),
+        Command::Verify(a) => setup::verify(&mut ctx, a),
         Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
         Command::Backup { file } => setup::backup(&mut ctx, &file),
         Command::Ethnicity(f) => setup::ethnicity(&mut ctx, f.format),
+        Command::Person(c) => person::run(&mut ctx, c),
+        Command::Credential(c) => person::credential(&mut ctx, c),
+        Command::Key(c) => setup::key(&mut ctx, c),
+        Command::Sign { key, format } => setup::sign(&mut ctx, &key, format.format),
         Command::Bank(c) => bank::run(&mut ctx, c),
         Command::Vacancy(c) => vacancy::run(&mut ctx, c),
         Command::Panel(c) => panel::run(&mut ctx, c),
@@ -130,7 +191,16 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             vacancy,
             candidate,
             panellist,
-        } => scoring::submit(&mut ctx, &vacancy, &candidate, &panellist),
+            on_behalf_of,
+            reason,
+        } => scoring::submit(
+            &mut ctx,
+            &vacancy,
+            &candidate,
+            panellist,
+            on_behalf_of,
+            reason,
+        ),
         Command::Reveal {
             vacancy,
             candidate,
@@ -146,21 +216,39 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             question,
             score,
             reason,
-        } => review::moderate(&mut ctx, &vacancy, &candidate, question, score, reason),
+            revision_reason,
+        } => review::moderate(
+            &mut ctx,
+            &vacancy,
+            &candidate,
+            question,
+            score,
+            reason,
+            revision_reason,
+        ),
         Command::Decide {
             vacancy,
             appoint,
             reserves,
             rationale,
             unresolved_reason,
+            override_gaps,
+            revision_reason,
         } => review::decide(
             &mut ctx,
             &vacancy,
-            &appoint,
-            &reserves,
-            &rationale,
-            unresolved_reason.as_deref(),
+            review::DecideArgs {
+                appoint,
+                reserves,
+                rationale,
+                unresolved_reason,
+                override_gaps,
+                revision_reason,
+            },
         ),
+        Command::Consider { vacancy, key, note } => {
+            review::consider(&mut ctx, &vacancy, &key, &note)
+        }
         Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
         Command::Report {
             vacancy,

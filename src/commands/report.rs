@@ -3,12 +3,13 @@
 use super::Ctx;
 use crate::cli::ReportFormat;
 use crate::report::{self, decision, Kind};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
 
 pub fn render(store: &crate::store::Store, vacancy: &str, format: ReportFormat) -> Result<String> {
-    let view = decision::with_integrity(store, vacancy)?;
+    let l = store.vacancy(vacancy)?;
+    let view = decision::from_loaded(&l)?;
     Ok(match format {
         ReportFormat::Md => report::render("decision.md", Kind::Markdown, &view)?,
         ReportFormat::Html => report::render("decision.html", Kind::Html, &view)?,
@@ -26,8 +27,7 @@ pub fn run(
     let text = render(&store, vacancy, format)?;
     match output {
         Some(path) => {
-            std::fs::write(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            super::write_private(path, text.as_bytes())?;
             writeln!(ctx.out, "Wrote {}", path.display())?;
         }
         None => ctx.out.write_all(text.as_bytes())?,

@@ -1,9 +1,8 @@
-//! After the interviews: moderate, decide, check, panel check.
+//! After the interviews: moderate, decide, check, consider, panel check.
 
 use super::Ctx;
-use crate::checks::{
-    composition, decision as decision_check, language, moderation, Finding, Severity,
-};
+use crate::actions::decision::{self as decide_action, Decision};
+use crate::checks::{composition, moderation, Finding, Severity};
 use crate::cli::Format;
 use crate::output::emit;
 use crate::report::decision;
@@ -12,31 +11,55 @@ use anyhow::{bail, Result};
 use std::io::Write;
 
 /// Print findings; a `gap` makes the command exit 3 once they are shown.
-fn findings_out(ctx: &mut Ctx, title: &str, findings: &[Finding], format: Format) -> Result<()> {
-    emit(&mut ctx.out, format, &findings, |fs| {
-        if fs.is_empty() {
-            return format!("{title}: nothing to report.");
+fn findings_out(
+    ctx: &mut Ctx,
+    title: &str,
+    findings: &[Finding],
+    receipt: &str,
+    format: Format,
+) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct View<'a> {
+        findings: &'a [Finding],
+        receipt: &'a str,
+    }
+    let view = View { findings, receipt };
+    match format {
+        // Kept as a plain list, as before, for tools that read it; the receipt goes to stderr.
+        Format::Json => {
+            emit(&mut ctx.out, format, &view.findings, |_| String::new())?;
         }
-        let mut s = format!("{title}\n");
-        for f in fs.iter() {
-            s.push_str(&format!(
-                "  {:<7} {:<12} {}\n",
-                f.severity.as_str(),
-                f.check,
-                f.message
-            ));
+        Format::Text => {
+            emit(&mut ctx.out, format, &view, |v| {
+                let fs = v.findings;
+                if fs.is_empty() {
+                    return format!("{title}: nothing to report.");
+                }
+                let mut s = format!("{title}\n");
+                for f in fs.iter() {
+                    s.push_str(&format!(
+                        "  {:<7} {:<12} {}\n",
+                        f.severity.as_str(),
+                        f.check,
+                        crate::model::display_safe(&f.message)
+                    ));
+                }
+                let gaps = fs.iter().filter(|f| f.severity == Severity::Gap).count();
+                let warnings = fs
+                    .iter()
+                    .filter(|f| f.severity == Severity::Warning)
+                    .count();
+                s.push_str(&format!("\n{gaps} gap(s), {warnings} warning(s)."));
+                if gaps > 0 {
+                    s.push_str(" Gaps stand in the way of a decision unless a named person overrides them.");
+                }
+                if !v.receipt.is_empty() {
+                    s.push_str(&format!("\nReceipt {}", v.receipt));
+                }
+                s
+            })?
         }
-        let gaps = fs.iter().filter(|f| f.severity == Severity::Gap).count();
-        let warnings = fs
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count();
-        s.push_str(&format!("\n{gaps} gap(s), {warnings} warning(s)."));
-        if gaps > 0 {
-            s.push_str(" Gaps must be addressed before the decision is signed off.");
-        }
-        s
-    })?;
+    }
     if findings.iter().any(|f| f.severity == Severity::Gap) {
         return Err(crate::GapFound.into());
     }
@@ -45,17 +68,38 @@ fn findings_out(ctx: &mut Ctx, title: &str, findings: &[Finding], format: Format
 
 pub fn panel_check(ctx: &mut Ctx, vacancy: &str, format: Format) -> Result<()> {
     let store = ctx.store()?;
-    let policy = store.vacancy_policy(vacancy)?;
-    let panel = store.panellists(vacancy)?;
-    let f = composition::check(&panel, &policy, &crate::model::today());
-    findings_out(ctx, &format!("Panel composition for {vacancy}"), &f, format)
+    let l = store.vacancy(vacancy)?;
+    let report = decision::from_loaded(&l)?;
+    let _ = composition::check;
+    findings_out(
+        ctx,
+        &format!("Panel composition for {vacancy}"),
+        &report.composition,
+        &report.receipt,
+        format,
+    )
 }
 
 pub fn check(ctx: &mut Ctx, vacancy: &str, format: Format) -> Result<()> {
     let store = ctx.store()?;
-    let report = decision::build(&store, vacancy)?;
+    let l = store.vacancy(vacancy)?;
+    let report = decision::from_loaded(&l)?;
     let all = report.findings();
-    findings_out(ctx, &format!("Checks for {vacancy}"), &all, format)
+    findings_out(
+        ctx,
+        &format!("Checks for {vacancy}"),
+        &all,
+        &report.receipt,
+        format,
+    )
+}
+
+pub fn consider(ctx: &mut Ctx, vacancy: &str, key: &str, note: &str) -> Result<()> {
+    let mut store = ctx.store()?;
+    ctx.authenticate(&mut store, None)?;
+    store.write(|tx| decide_action::considered(tx, vacancy, key, note))?;
+    writeln!(ctx.out, "Recorded that the prompt {key} was considered.")?;
+    Ok(())
 }
 
 pub fn moderate(
@@ -65,191 +109,187 @@ pub fn moderate(
     question: Option<String>,
     score: Option<i64>,
     reason: Option<String>,
+    revision_reason: Option<String>,
 ) -> Result<()> {
     let mut store = ctx.store()?;
-    // Moderation happens after reveal: the same rule refuses it while any sheet is sealed.
-    let view = RevealView::load(&store, vacancy, candidate)?;
-    let bank = store.vacancy_bank(vacancy)?;
-    let mut entries: Vec<(String, i64, Option<String>)> = Vec::new();
-    match (question, score) {
-        (Some(q), Some(s)) => entries.push((
-            q,
-            s,
-            reason
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty()),
-        )),
-        _ => {
-            let Some(mut p) = ctx.prompter() else {
-                return Err(crate::Usage(
-                    "moderating without a terminal needs --question, --score and --reason".into(),
-                )
-                .into());
-            };
-            p.say(&crate::report::text::reveal(&view))?;
-            let mut todo: Vec<usize> = (0..view.questions.len())
-                .filter(|&i| view.questions[i].divergent)
-                .collect();
-            if todo.is_empty() {
-                p.say(
-                    "No divergent scores; you may still record an agreed score for any question.",
-                )?;
-                let opts: Vec<String> = view.questions.iter().map(|r| r.question.clone()).collect();
-                todo.push(p.select("Which question?", &opts, None)?);
-            }
-            for i in todo {
-                let row = &view.questions[i];
-                let listed: Vec<String> = view
-                    .panellists
-                    .iter()
-                    .zip(&row.scores)
-                    .map(|(n, s)| format!("{n} {s}"))
-                    .collect();
-                p.say(&format!("\n{}: {}", row.question, listed.join(", ")))?;
-                let opts: Vec<String> = bank.scale.points().map(|s| s.to_string()).collect();
-                let s = bank.scale.min
-                    + p.select(
-                        "Agreed score",
-                        &opts,
-                        Some("the score the evidence supports"),
-                    )? as i64;
-                let needs = moderation::needs_reason(&row.scores, s);
-                let r = p.text(
-                    "Reason",
-                    Some("the evidence the panel agreed on; required when the agreed score differs from the median"),
-                    &|t: &str| (needs && t.trim().is_empty()).then(|| "a reason is required for this agreed score".into()),
-                )?;
-                entries.push((
-                    row.question.clone(),
-                    s,
-                    Some(r.trim().to_string()).filter(|r| !r.is_empty()),
-                ));
-            }
+    ctx.authenticate(&mut store, None)?;
+    // The same rule as reveal: nothing of a sealed candidate is shown.
+    let l = store.vacancy(vacancy)?;
+    let view = RevealView::build(&l, candidate)?;
+    let bank = l.state.bank.clone();
+    let say_findings = |ctx: &mut Ctx, store: &crate::store::Store| -> Result<()> {
+        let l = store.vacancy(vacancy)?;
+        let report = decision::from_loaded(&l)?;
+        for f in report
+            .moderation
+            .iter()
+            .filter(|f| f.data["candidate"] == candidate)
+        {
+            writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
         }
-    }
-    for (q, s, r) in &entries {
-        let Some(row) = view.questions.iter().find(|row| &row.question == q) else {
-            bail!("question {q:?} is not in this vacancy's interview plan");
-        };
-        if !bank.scale.contains(*s) {
-            bail!(
-                "score {s} is outside the scale {}..{}",
-                bank.scale.min,
-                bank.scale.max
-            );
-        }
-        if r.is_none() && moderation::needs_reason(&row.scores, *s) {
-            bail!(
-                "agreed score {s} for {q} differs from the independent median ({}): give the evidence with --reason",
-                row.median
-            );
-        }
-        store.write(|tx| tx.moderate(vacancy, candidate, q, *s, r.as_deref()))?;
+        Ok(())
+    };
+    if let (Some(q), Some(s)) = (question, score) {
+        store.write(|tx| {
+            decide_action::moderate(
+                tx,
+                vacancy,
+                candidate,
+                &q,
+                s,
+                reason.as_deref(),
+                revision_reason.as_deref(),
+            )
+        })?;
         writeln!(ctx.out, "Recorded agreed score {s} for {candidate} · {q}.")?;
+        return say_findings(ctx, &store);
     }
-    // Show what the moderation check now says about this candidate, so overruled dissent is seen.
-    let report = decision::build(&store, vacancy)?;
-    for f in report
-        .moderation
-        .iter()
-        .filter(|f| f.data["candidate"] == candidate)
-    {
-        writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
+    let Some(mut p) = ctx.prompter() else {
+        return Err(crate::Usage(
+            "moderating without a terminal needs --question, --score and --reason".into(),
+        )
+        .into());
+    };
+    p.say(&crate::report::text::reveal(&view))?;
+    // Cells already agreed are shown, never asked again: revising one is a deliberate act with a reason.
+    let mut todo: Vec<usize> = (0..view.questions.len())
+        .filter(|&i| view.questions[i].divergent && view.questions[i].agreed.is_none())
+        .collect();
+    for r in view.questions.iter().filter(|r| r.agreed.is_some()) {
+        p.say(&format!(
+            "{}: agreed score {} already recorded (revise it with --revision-reason).",
+            r.question,
+            r.agreed.unwrap_or_default()
+        ))?;
     }
-    Ok(())
+    if todo.is_empty() {
+        p.say("No divergent scores left to moderate; you may still record an agreed score for another question.")?;
+        let open: Vec<usize> = (0..view.questions.len())
+            .filter(|&i| view.questions[i].agreed.is_none())
+            .collect();
+        if open.is_empty() {
+            return Ok(());
+        }
+        let opts: Vec<String> = open
+            .iter()
+            .map(|&i| view.questions[i].question.clone())
+            .collect();
+        todo.push(open[p.select("Which question?", &opts, None)?]);
+    }
+    for i in todo {
+        let row = &view.questions[i];
+        p.say(&format!("\n{}:", row.question))?;
+        for ((n, s), e) in view.panellists.iter().zip(&row.scores).zip(&row.evidence) {
+            p.say(&format!("  {n} {s}: {}", crate::model::display_safe(e)))?;
+        }
+        let opts: Vec<String> = bank.scale.points().map(|s| s.to_string()).collect();
+        let s = bank.scale.min
+            + p.select(
+                "Agreed score",
+                &opts,
+                Some("the score the evidence supports"),
+            )? as i64;
+        let needs = moderation::needs_reason(&row.scores, s);
+        let r = p.text(
+            "Reason",
+            Some("the evidence the panel agreed on; required when the agreed score differs from the median"),
+            &|t: &str| (needs && t.trim().is_empty()).then(|| "a reason is required for this agreed score".into()),
+        )?;
+        // Saved as given, so stopping part-way keeps every agreed score already entered.
+        store.write(|tx| {
+            decide_action::moderate(
+                tx,
+                vacancy,
+                candidate,
+                &row.question,
+                s,
+                Some(r.trim()).filter(|r| !r.is_empty()),
+                None,
+            )
+        })?;
+        p.say(&format!("Saved: agreed score {s} for {}.", row.question))?;
+    }
+    say_findings(ctx, &store)
 }
 
-pub fn decide(
-    ctx: &mut Ctx,
-    vacancy: &str,
-    appoint: &str,
-    reserves: &[String],
-    rationale: &str,
-    unresolved_reason: Option<&str>,
-) -> Result<()> {
+/// `decide`'s flags, any of which may be asked for at a terminal.
+pub struct DecideArgs {
+    pub appoint: Option<String>,
+    pub reserves: Vec<String>,
+    pub rationale: Option<String>,
+    pub unresolved_reason: Option<String>,
+    pub override_gaps: Option<String>,
+    pub revision_reason: Option<String>,
+}
+
+pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
     let mut store = ctx.store()?;
-    store.candidate(vacancy, appoint)?;
-    let report = decision::build(&store, vacancy)?;
-    let policy = store.vacancy_policy(vacancy)?;
-    let width = (report.vacancy.scale_max - report.vacancy.scale_min) as f64;
-    if let Some(c) = report
-        .candidates
-        .iter()
-        .find(|c| c.reference == appoint && !c.revealed)
-    {
-        bail!(
-            "{appoint}'s scores are still sealed ({} of {} sheets submitted): a decision needs every sheet in",
-            c.sheets_submitted,
-            c.panel_size
-        );
-    }
-    let unresolved: Vec<String> = report
-        .divergence
-        .iter()
-        .filter(|f| {
-            !report.moderations.iter().any(|m| {
-                f.data["candidate"] == m.candidate.as_str()
-                    && f.data["question"] == m.question.as_str()
-            })
-        })
-        .map(|f| {
-            format!(
-                "{} · {}",
-                f.data["candidate"].as_str().unwrap_or(""),
-                f.data["question"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    let unresolved_reason = unresolved_reason.map(str::trim).filter(|r| !r.is_empty());
-    if !unresolved.is_empty() && unresolved_reason.is_none() {
-        bail!(
-            "divergent scores have not been discussed and moderated: {}. Record the outcome with `fairpanel moderate`, \
-             or record the decision with --unresolved-reason saying why",
-            unresolved.join(", ")
-        );
-    }
-    let ranking: Vec<(String, f64)> = report
-        .ranking
-        .iter()
-        .map(|r| (r.reference.clone(), r.weighted_mean))
-        .collect();
-    let rationale = rationale.trim();
-    if let Some(why) =
-        decision_check::rationale_required(&ranking, appoint, width, policy.close_margin)
-    {
-        if rationale.is_empty() {
-            bail!("a rationale is required: {why}");
+    ctx.authenticate(&mut store, None)?;
+    let mut term = ctx.prompter();
+    let appoint = match (a.appoint, term.as_deref_mut()) {
+        (Some(x), _) => x,
+        (None, Some(p)) => {
+            let l = store.vacancy(vacancy)?;
+            let report = decision::from_loaded(&l)?;
+            let opts: Vec<String> = report
+                .ranking
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} (rank {}, weighted mean {:.2})",
+                        r.reference, r.rank, r.weighted_mean
+                    )
+                })
+                .collect();
+            if opts.is_empty() {
+                bail!("no candidate of {vacancy} is revealed yet");
+            }
+            report.ranking[p.select("Appoint", &opts, None)?]
+                .reference
+                .clone()
         }
-    }
-    if rationale.is_empty() {
-        bail!("a rationale is required: say which criteria and evidence decided it");
-    }
-    store.write(|tx| tx.decide(vacancy, appoint, reserves, rationale, unresolved_reason))?;
+        (None, None) => {
+            return Err(
+                crate::Usage("--appoint is required when not running interactively".into()).into(),
+            )
+        }
+    };
+    let rationale = crate::interview::required(
+        a.rationale,
+        "--rationale",
+        &mut term,
+        "Rationale",
+        Some("the criteria and the evidence that decided it"),
+    )?;
+    let d = Decision {
+        appoint: &appoint,
+        reserves: &a.reserves,
+        rationale: &rationale,
+        unresolved_reason: a.unresolved_reason.as_deref(),
+        override_gaps: a.override_gaps.as_deref(),
+        revision_reason: a.revision_reason.as_deref(),
+    };
+    let out = store.write(|tx| decide_action::decide(tx, vacancy, &d))?;
     writeln!(
         ctx.out,
         "Recorded the decision for {vacancy}: appoint {appoint}{}.",
-        if reserves.is_empty() {
+        if a.reserves.is_empty() {
             String::new()
         } else {
-            format!(", reserve {}", reserves.join(", "))
+            format!(", reserve {}", a.reserves.join(", "))
         }
     )?;
-    for f in decision_check::check(
-        &ranking,
-        appoint,
-        Some(rationale),
-        width,
-        policy.close_margin,
-    ) {
-        if f.severity != Severity::Info {
-            writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
-        }
+    if !out.overridden.is_empty() {
+        writeln!(
+            ctx.out,
+            "Overrode {} gap(s) on the record, with your name and reason; the decision report shows them first.",
+            out.overridden.len()
+        )?;
     }
-    let mut sources = vec![("rationale".to_string(), rationale.to_string())];
-    if let Some(u) = unresolved_reason {
-        sources.push(("reason for unresolved divergence".into(), u.to_string()));
+    for f in out.findings {
+        writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
     }
-    for f in language::check(&sources) {
+    for f in out.prompts {
         writeln!(ctx.out, "prompt: {}", f.message)?;
     }
     Ok(())

@@ -1,13 +1,12 @@
 //! interview, score, submit, reveal
 
 use super::Ctx;
+use crate::actions::scoring::{self, Given};
 use crate::cli::{Format, ScoreArgs};
-use crate::interview::{self, check_answer};
+use crate::interview;
 use crate::output::emit;
 use crate::report::text;
-use crate::store::SheetRef;
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::io::Write;
 
 pub fn interview(
@@ -18,9 +17,12 @@ pub fn interview(
     format: Format,
 ) -> Result<()> {
     let store = ctx.store()?;
-    let v = store.vacancy(vacancy)?;
-    let bank = store.vacancy_bank(vacancy)?;
-    store.candidate(vacancy, candidate)?;
+    let l = store.vacancy(vacancy)?;
+    let v = &l.state;
+    if v.candidate(candidate).is_none_or(|c| !c.interview) {
+        bail!("vacancy {vacancy} has no candidate {candidate:?}");
+    }
+    let bank = v.bank.clone();
     match ctx.prompter() {
         Some(mut p) if !print && format == Format::Text => {
             interview::guide(p.as_mut(), &bank, &v.questions, candidate)
@@ -42,97 +44,112 @@ pub fn interview(
     }
 }
 
-pub fn score(ctx: &mut Ctx, a: ScoreArgs) -> Result<()> {
-    let mut store = ctx.store()?;
-    let mut term = ctx.prompter();
-    let panellist = match (a.panellist, term.as_deref_mut()) {
+/// Whose sheet, and who is acting: a panellist scoring as themself (their passphrase), or someone
+/// entering a paper sheet on their behalf (recorded as a transcription, with a reason).
+fn whose(
+    ctx: &mut Ctx,
+    store: &mut crate::store::Store,
+    vacancy: &str,
+    panellist: Option<String>,
+    on_behalf_of: Option<String>,
+    interactive_pick: bool,
+) -> Result<String> {
+    if let Some(p) = on_behalf_of {
+        // The transcriber proves who they are if they name themselves; otherwise the login is recorded.
+        ctx.authenticate(store, None)?;
+        return Ok(p);
+    }
+    let name = match (panellist.or_else(|| ctx.claim.clone()), ctx.prompter()) {
         (Some(p), _) => p,
-        (None, Some(pr)) if a.question.is_none() => {
-            let names: Vec<String> = store
-                .panellists(&a.vacancy)?
-                .into_iter()
-                .map(|p| p.name)
+        (None, Some(mut pr)) if interactive_pick => {
+            let l = store.vacancy(vacancy)?;
+            let names: Vec<String> = l
+                .state
+                .active_panel()
+                .filter_map(|m| l.people.get(m.person).map(|p| p.name.clone()))
                 .collect();
             if names.is_empty() {
-                bail!(
-                    "vacancy {} has no panel yet (add one with `fairpanel panel add`)",
-                    a.vacancy
-                );
+                bail!("vacancy {vacancy} has no panel yet (add one with `fairpanel panel add`)");
             }
             names[pr.select("Who is scoring?", &names, None)?].clone()
         }
         _ => {
             return Err(crate::Usage(
-                "--panellist is required when not running interactively".into(),
+                "--panellist (or --as) is required when not running interactively".into(),
             )
             .into())
         }
     };
-    // Scoring is done by, and recorded as, the panellist.
-    store.set_actor(&panellist);
+    ctx.authenticate(store, Some(&name))?;
+    Ok(name)
+}
+
+pub fn score(ctx: &mut Ctx, a: ScoreArgs) -> Result<()> {
+    let mut store = ctx.store()?;
+    let transcribed = a.on_behalf_of.is_some().then(|| a.reason.clone()).flatten();
+    let panellist = whose(
+        ctx,
+        &mut store,
+        &a.vacancy,
+        a.panellist.clone(),
+        a.on_behalf_of.clone(),
+        a.question.is_none(),
+    )?;
     if let Some(q) = a.question {
         let (score, evidence) = (
             a.score.expect("clap requires --score"),
             a.evidence.expect("clap requires --evidence"),
         );
-        let v = store.vacancy(&a.vacancy)?;
-        let bank = store.vacancy_bank(&a.vacancy)?;
-        check_answer(&bank, &v.questions, &q, score, &evidence)?;
-        let correction = a.correction_reason.as_deref().map(str::trim);
-        if correction == Some("") {
-            bail!("a correction needs a reason");
-        }
-        store.write(|tx| {
-            tx.record_answer(
-                &SheetRef {
+        let saved = store.write(|tx| {
+            scoring::answer(
+                tx,
+                Given {
                     vacancy: &a.vacancy,
-                    candidate: &a.candidate,
+                    reference: &a.candidate,
                     panellist: &panellist,
+                    question: &q,
+                    score,
+                    evidence: &evidence,
+                    correction: a.correction_reason.as_deref(),
+                    transcribed: transcribed.as_deref(),
                 },
-                &q,
-                score,
-                evidence.trim(),
-                correction,
             )
         })?;
-        let sheet = store
-            .sheet(&a.vacancy, &a.candidate, &panellist)?
-            .expect("sheet just written");
-        #[derive(Serialize)]
-        struct Saved {
-            question: String,
-            score: i64,
-            answered: usize,
-            questions: usize,
-            correction: bool,
-        }
-        let s = Saved {
-            question: q,
-            score,
-            answered: sheet.answers.len(),
-            questions: v.questions.len(),
-            correction: correction.is_some(),
-        };
         writeln!(
             ctx.out,
-            "Saved {}{} = {} for {} ({} of {} questions answered).",
-            s.question,
-            if s.correction { " (correction)" } else { "" },
-            s.score,
+            "Saved {}{} = {} for {} ({} of {} questions answered{}).",
+            saved.question,
+            if saved.correction {
+                " (correction)"
+            } else {
+                ""
+            },
+            saved.score,
             a.candidate,
-            s.answered,
-            s.questions
+            saved.answered,
+            saved.questions,
+            if saved.transcribed {
+                format!("; transcribed for {panellist}")
+            } else {
+                String::new()
+            }
         )?;
         return Ok(());
     }
-    let Some(mut p) = term else {
+    let Some(mut p) = ctx.prompter() else {
         return Err(crate::Usage(
             "scoring without a terminal needs --question, --score and --evidence (one answer per call)".into(),
         )
         .into());
     };
-    let outcome =
-        interview::scoring::run(&mut store, p.as_mut(), &a.vacancy, &a.candidate, &panellist)?;
+    let outcome = interview::scoring::run(
+        &mut store,
+        p.as_mut(),
+        &a.vacancy,
+        &a.candidate,
+        &panellist,
+        transcribed.as_deref(),
+    )?;
     if !outcome.submitted {
         writeln!(
             ctx.out,
@@ -143,27 +160,65 @@ pub fn score(ctx: &mut Ctx, a: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn submit(ctx: &mut Ctx, vacancy: &str, candidate: &str, panellist: &str) -> Result<()> {
+pub fn submit(
+    ctx: &mut Ctx,
+    vacancy: &str,
+    candidate: &str,
+    panellist: Option<String>,
+    on_behalf_of: Option<String>,
+    reason: Option<String>,
+) -> Result<()> {
     let mut store = ctx.store()?;
-    store.set_actor(panellist);
-    let v = store.vacancy(vacancy)?;
-    store.write(|tx| tx.submit_sheet(vacancy, candidate, panellist, &v.questions))?;
-    let sheets = store.sheets(vacancy)?;
-    let panel = store.panellists(vacancy)?;
-    let done = sheets
-        .iter()
-        .filter(|s| s.candidate == candidate && s.is_submitted())
-        .count();
+    let transcribed = on_behalf_of.is_some().then_some(reason).flatten();
+    let name = whose(ctx, &mut store, vacancy, panellist, on_behalf_of, true)?;
+    if let Some(mut p) = ctx.prompter() {
+        let l = store.vacancy(vacancy)?;
+        let me = l.people.by_name(&name).map(|p| p.id);
+        if let Some(s) = me.and_then(|id| l.state.sheet(candidate, id)) {
+            let keys = l.keyring();
+            let mut review = format!("{name}'s sheet for {candidate}:\n");
+            for q in &l.state.questions {
+                match s.latest_answer(q) {
+                    Some(e) => review.push_str(&format!(
+                        "  {q:<36} {:>3}  {}\n",
+                        e.score,
+                        crate::model::display_safe(
+                            &keys
+                                .read(crate::record::seal::Purpose::Evidence, &e.evidence)?
+                                .unwrap_or_default()
+                        )
+                    )),
+                    None => review.push_str(&format!("  {q:<36}   –  (no score yet)\n")),
+                }
+            }
+            p.say(&review)?;
+            if !p.confirm(
+                "Submit and seal this sheet? It cannot be changed afterwards",
+                false,
+            )? {
+                bail!("not submitted; the sheet stays open");
+            }
+        }
+    }
+    let s =
+        store.write(|tx| scoring::submit(tx, vacancy, candidate, &name, transcribed.as_deref()))?;
     writeln!(
         ctx.out,
-        "Submitted and sealed {panellist}'s sheet for {candidate} ({done} of {} panellists have submitted).",
-        panel.len()
+        "Submitted and sealed {name}'s sheet for {candidate} ({} of {} panellists have submitted).{}",
+        s.submitted,
+        s.panel,
+        if s.revealed {
+            format!(" Every sheet is in: {candidate}'s scores can now be revealed (`fairpanel reveal {vacancy} {candidate}`).")
+        } else {
+            String::new()
+        }
     )?;
     Ok(())
 }
 
 pub fn reveal(ctx: &mut Ctx, vacancy: &str, candidate: &str, format: Format) -> Result<()> {
     let store = ctx.store()?;
-    let view = text::RevealView::load(&store, vacancy, candidate)?;
+    let l = store.vacancy(vacancy)?;
+    let view = text::RevealView::build(&l, candidate)?;
     emit(&mut ctx.out, format, &view, text::reveal)
 }

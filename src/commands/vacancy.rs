@@ -1,4 +1,4 @@
-//! vacancy create | list | show
+//! vacancy create | list | show | questions
 
 use super::Ctx;
 use crate::bank;
@@ -6,7 +6,7 @@ use crate::cli::{VacancyCmd, VacancyCreate};
 use crate::interview::{optional, required, Prompter};
 use crate::output::{emit, table};
 use crate::policy;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::io::Write;
 
 pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
@@ -14,7 +14,7 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
         VacancyCmd::Create(a) => create(ctx, a),
         VacancyCmd::List(f) => {
             let store = ctx.store()?;
-            let vs = store.vacancies()?;
+            let vs = store.vacancy_list()?;
             emit(&mut ctx.out, f.format, &vs, |vs| {
                 if vs.is_empty() {
                     return "No vacancies yet. Create one with `fairpanel vacancy create`.".into();
@@ -24,29 +24,73 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
                     .map(|v| {
                         vec![
                             v.id.clone(),
-                            v.title.clone(),
-                            v.band.clone().unwrap_or_default(),
-                            v.service.clone().unwrap_or_default(),
-                            format!("{} v{}", v.bank_id, v.bank_version),
-                            v.questions.len().to_string(),
+                            crate::model::display_safe(&v.title).into_owned(),
+                            crate::model::display_safe(v.band.as_deref().unwrap_or_default())
+                                .into_owned(),
+                            crate::model::display_safe(v.service.as_deref().unwrap_or_default())
+                                .into_owned(),
+                            v.questions.to_string(),
+                            if v.decided { "decided" } else { "open" }.into(),
                         ]
                     })
                     .collect();
                 table(
-                    &["id", "title", "band", "service", "bank", "questions"],
+                    &["id", "title", "band", "service", "questions", "status"],
                     &rows,
                 )
             })
         }
         VacancyCmd::Show { id, format } => {
             let store = ctx.store()?;
-            let view = crate::report::text::VacancyView::load(&store, &id)?;
+            let l = store.vacancy(&id)?;
+            let view = crate::report::text::VacancyView::build(&l);
             emit(
                 &mut ctx.out,
                 format.format,
                 &view,
                 crate::report::text::vacancy,
             )
+        }
+        VacancyCmd::Questions {
+            id,
+            questions,
+            reason,
+            override_coverage,
+        } => {
+            let mut store = ctx.store()?;
+            ctx.authenticate(&mut store, None)?;
+            let l = store.vacancy(&id)?;
+            let bank = l.state.bank.clone();
+            let mut term = ctx.prompter();
+            let questions = match (questions, term.as_deref_mut()) {
+                (Some(qs), _) => qs.into_iter().map(|q| q.trim().to_string()).collect(),
+                (None, Some(p)) => choose_questions(p, &bank, Some(&l.state.questions))?,
+                (None, None) => {
+                    return Err(crate::Usage(
+                        "--questions is required when not running interactively".into(),
+                    )
+                    .into())
+                }
+            };
+            let reason = required(reason, "--reason", &mut term, "Why change the plan?", None)?;
+            let findings = store.write(|tx| {
+                crate::actions::vacancy::change_plan(
+                    tx,
+                    &id,
+                    &questions,
+                    &reason,
+                    override_coverage.as_deref(),
+                )
+            })?;
+            writeln!(
+                ctx.out,
+                "Changed the question plan of {id} to {} questions, on the record.",
+                questions.len()
+            )?;
+            for f in findings {
+                writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
+            }
+            Ok(())
         }
     }
 }
@@ -60,9 +104,7 @@ fn create(ctx: &mut Ctx, a: VacancyCreate) -> Result<()> {
         "Vacancy id",
         Some("short and stable, e.g. TT-PWP-2026-07"),
     )?;
-    if id.trim().is_empty() || id.contains(char::is_whitespace) {
-        bail!("vacancy id {id:?} must be non-empty with no spaces");
-    }
+    crate::model::check_ident(&id, "the vacancy id")?;
     let title = required(a.title, "--title", &mut term, "Post title", None)?;
     let band = optional(a.band, &mut term, "Band or grade (blank to skip)", None)?;
     let service = optional(a.service, &mut term, "Service (blank to skip)", None)?;
@@ -89,36 +131,9 @@ fn create(ctx: &mut Ctx, a: VacancyCreate) -> Result<()> {
             bank.questions.iter().map(|q| q.id.clone()).collect()
         }
         (Some(qs), _) => qs.into_iter().map(|q| q.trim().to_string()).collect(),
-        (None, Some(pr)) => {
-            let options: Vec<String> = bank
-                .questions
-                .iter()
-                .map(|q| format!("{} [{}] {}", q.id, q.category, q.text))
-                .collect();
-            let chosen = inquire_multiselect(pr, &options)?;
-            chosen
-                .into_iter()
-                .map(|i| bank.questions[i].id.clone())
-                .collect()
-        }
+        (None, Some(pr)) => choose_questions(pr, &bank, None)?,
         (None, None) => bank.questions.iter().map(|q| q.id.clone()).collect(),
     };
-    for q in &questions {
-        if bank.question(q).is_none() {
-            bail!(
-                "bank {} has no question {q:?} (see `fairpanel bank show {}`)",
-                bank.id,
-                bank.id
-            );
-        }
-    }
-    if questions.is_empty() {
-        bail!("choose at least one question");
-    }
-    let mut seen = std::collections::HashSet::new();
-    if let Some(d) = questions.iter().find(|q| !seen.insert(*q)) {
-        bail!("question {d:?} is listed twice");
-    }
     let (pol, policy_yaml, policy_source) = match &a.policy {
         Some(path) => {
             let (pol, src) = policy::load_file(path)?;
@@ -131,18 +146,24 @@ fn create(ctx: &mut Ctx, a: VacancyCreate) -> Result<()> {
         ),
     };
     let mut store = ctx.store()?;
-    store.write(|tx| {
-        tx.create_vacancy(&crate::store::NewVacancy {
-            id: &id,
-            title: &title,
-            band: band.as_deref(),
-            service: service.as_deref(),
-            bank: &bank,
-            bank_yaml: &yaml,
-            questions: &questions,
-            policy_source: &policy_source,
-            policy_yaml: &policy_yaml,
-        })
+    ctx.authenticate(&mut store, None)?;
+    let findings = store.write(|tx| {
+        crate::actions::vacancy::create(
+            tx,
+            &crate::actions::vacancy::NewVacancy {
+                id: &id,
+                title: &title,
+                band: band.as_deref(),
+                service: service.as_deref(),
+                bank: &bank,
+                bank_yaml: &yaml,
+                questions: &questions,
+                policy: &pol,
+                policy_source: &policy_source,
+                policy_yaml: &policy_yaml,
+                coverage_override: a.override_coverage.as_deref(),
+            },
+        )
     })?;
     writeln!(
         ctx.out,
@@ -151,25 +172,44 @@ fn create(ctx: &mut Ctx, a: VacancyCreate) -> Result<()> {
         bank.id,
         bank.version
     )?;
-    // Coverage is checked at creation so a missing category is seen while it is cheap to fix.
-    let v = store.vacancy(&id)?;
-    for f in crate::checks::coverage::check(&bank, &v.questions, &pol) {
+    // Coverage is shown at creation so a missing category is seen while it is cheap to fix.
+    for f in findings {
         writeln!(ctx.out, "{}: {}", f.severity.as_str(), f.message)?;
     }
     Ok(())
 }
 
-/// Pick several questions: each is offered in turn (keeps the seam to select/confirm only).
-fn inquire_multiselect(p: &mut dyn Prompter, options: &[String]) -> Result<Vec<usize>> {
-    let all = p.confirm("Use every question in the bank, in bank order?", true)?;
-    if all {
-        return Ok((0..options.len()).collect());
-    }
-    let mut chosen = Vec::new();
-    for (i, o) in options.iter().enumerate() {
-        if p.confirm(&format!("Include {o}?"), true)? {
-            chosen.push(i);
-        }
-    }
-    Ok(chosen)
+/// Choose a plan's questions from a list, diversity questions marked; `current` is preselected.
+fn choose_questions(
+    p: &mut dyn Prompter,
+    bank: &bank::Bank,
+    current: Option<&[String]>,
+) -> Result<Vec<String>> {
+    let options: Vec<String> = bank
+        .questions
+        .iter()
+        .map(|q| {
+            let mark = if q.category == bank::DIVERSITY {
+                "◆ diversity · "
+            } else {
+                ""
+            };
+            format!("{mark}{} [{}] {}", q.id, q.category, q.text)
+        })
+        .collect();
+    let defaults: Vec<usize> = match current {
+        Some(cur) => (0..bank.questions.len())
+            .filter(|&i| cur.contains(&bank.questions[i].id))
+            .collect(),
+        None => (0..bank.questions.len()).collect(),
+    };
+    let chosen = p.multi_select(
+        "Questions for this interview (space to toggle, type to filter; ◆ marks questions on attitudes to diversity)",
+        &options,
+        &defaults,
+    )?;
+    Ok(chosen
+        .into_iter()
+        .map(|i| bank.questions[i].id.clone())
+        .collect())
 }

@@ -141,6 +141,28 @@ pub fn guide(
     Ok(())
 }
 
+/// Ask for a self-declared ethnicity from a list that can be searched by typing (ONS 2021 labels and
+/// NHS codes); `None` when skipped.
+pub fn ask_ethnicity(p: &mut dyn Prompter) -> Result<Option<String>> {
+    let mut options = vec!["Skip: not stated (it can be declared later)".to_string()];
+    let mut codes = vec![None];
+    for (standard, input, c) in crate::ethnicity::table() {
+        if standard == "ons" {
+            options.push(format!("{} ({})", c.category, c.nhs_code));
+            codes.push(Some(c.nhs_code.clone()));
+        } else if !matches!(input, "99") {
+            options.push(format!("{} — NHS code {}", c.category, c.nhs_code));
+            codes.push(Some(c.nhs_code.clone()));
+        }
+    }
+    let i = p.select(
+        "Ethnicity, self-declared and optional (type to search)",
+        &options,
+        Some("used only to check the panel includes an ethnic-minority member; you can withdraw it later"),
+    )?;
+    Ok(codes[i].clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,15 @@ pub trait Prompter {
         validate: &dyn Fn(&str) -> Option<String>,
     ) -> Result<String>;
     fn confirm(&mut self, message: &str, default: bool) -> Result<bool>;
+    /// Choose any of `options` (those in `defaults` start chosen); returns their indexes in order.
+    fn multi_select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        defaults: &[usize],
+    ) -> Result<Vec<usize>>;
+    /// A secret, not echoed.
+    fn password(&mut self, message: &str) -> Result<String>;
     /// Show information (question text, anchors, progress).
     fn say(&mut self, text: &str) -> Result<()>;
 }
@@ -65,6 +74,28 @@ impl Prompter for Terminal {
     fn confirm(&mut self, message: &str, default: bool) -> Result<bool> {
         inquire::Confirm::new(message)
             .with_default(default)
+            .prompt()
+            .map_err(map_err)
+    }
+
+    fn multi_select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        defaults: &[usize],
+    ) -> Result<Vec<usize>> {
+        let chosen = inquire::MultiSelect::new(message, options.to_vec())
+            .with_default(defaults)
+            .with_page_size(14)
+            .raw_prompt()
+            .map_err(map_err)?;
+        Ok(chosen.into_iter().map(|c| c.index).collect())
+    }
+
+    fn password(&mut self, message: &str) -> Result<String> {
+        inquire::Password::new(message)
+            .without_confirmation()
+            .with_display_mode(inquire::PasswordDisplayMode::Hidden)
             .prompt()
             .map_err(map_err)
     }
@@ -135,6 +166,42 @@ impl Prompter for Scripted {
     fn confirm(&mut self, message: &str, _default: bool) -> Result<bool> {
         let a = self.next(message)?;
         Ok(matches!(a.to_lowercase().as_str(), "y" | "yes" | "true"))
+    }
+
+    /// The answer lists option starts separated by commas; blank keeps the defaults.
+    fn multi_select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        defaults: &[usize],
+    ) -> Result<Vec<usize>> {
+        for o in options {
+            self.transcript.push(format!("  {o}"));
+        }
+        let a = self.next(message)?;
+        if a.trim().is_empty() {
+            return Ok(defaults.to_vec());
+        }
+        a.split(',')
+            .map(|part| {
+                let part = part.trim();
+                options
+                    .iter()
+                    .position(|o| o == part || o.starts_with(part))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("scripted answer {part:?} is not an option of {message:?}")
+                    })
+            })
+            .collect()
+    }
+
+    fn password(&mut self, message: &str) -> Result<String> {
+        let a = self.next(message)?;
+        // The secret itself is not kept in the transcript.
+        if let Some(last) = self.transcript.last_mut() {
+            last.push_str(" (hidden)");
+        }
+        Ok(a)
     }
 
     fn say(&mut self, text: &str) -> Result<()> {

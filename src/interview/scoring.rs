@@ -4,8 +4,10 @@
 //! Never another panellist's scores, never the candidate's monitoring data. Each answer is committed
 //! as soon as it is given, so a crash loses at most the answer being typed.
 
-use super::{check_answer, question_guide, Prompter};
-use crate::store::{SheetRef, Store};
+use super::{question_guide, Prompter};
+use crate::actions::scoring::{self, Given};
+use crate::record::seal::Purpose;
+use crate::store::Store;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
@@ -19,37 +21,47 @@ pub struct Outcome {
     pub submitted: bool,
 }
 
+/// Score `reference` as `panellist` (or, with `transcribed`, enter their paper sheet), answer by answer.
 pub fn run(
     store: &mut Store,
     p: &mut dyn Prompter,
     vacancy: &str,
     reference: &str,
     panellist: &str,
+    transcribed: Option<&str>,
 ) -> Result<Outcome> {
-    let v = store.vacancy(vacancy)?;
-    let bank = store.vacancy_bank(vacancy)?;
-    let panel = store.panellists(vacancy)?;
-    let me = panel
-        .iter()
-        .find(|m| m.name == panellist)
+    let l = store.vacancy(vacancy)?;
+    let v = l.state.clone();
+    let bank = v.bank.clone();
+    let me = l
+        .people
+        .by_name(panellist)
+        .filter(|pp| v.member(pp.id).is_some())
+        .map(|pp| pp.id)
         .ok_or_else(|| anyhow::anyhow!("vacancy {vacancy} has no panellist {panellist:?}"))?;
-    store.candidate(vacancy, reference)?;
-    if let Some(c) = me.conflicts.iter().find(|c| c.candidate == reference) {
+    if v.candidate(reference).is_none_or(|c| !c.interview) {
+        bail!("vacancy {vacancy} has no candidate {reference:?}");
+    }
+    if let Some((_, c, _)) = v.member(me).and_then(|m| {
+        m.conflicts
+            .iter()
+            .find(|(c, _, _)| c == reference)
+            .map(|x| (x.0.clone(), x.1.clone(), ()))
+    }) {
         p.say(&format!(
-            "Note: you declared a conflict of interest with {reference} ({}). It will be shown in the decision report.",
-            c.note
+            "Note: you declared a conflict of interest with {reference} ({c}). It will be shown in the decision report."
         ))?;
         if !p.confirm("Score this candidate anyway?", false)? {
             bail!("not scored: conflict of interest declared");
         }
     }
-    if let Some(s) = store.sheet(vacancy, reference, panellist)? {
-        if s.is_submitted() {
+    if let Some(s) = v.sheet(reference, me) {
+        if let Some(b) = &s.submitted {
             bail!(
                 "your sheet for {reference} was submitted and sealed at {}. To correct a score, give the \
                  correction with a reason: fairpanel score {vacancy} {reference} --panellist {panellist:?} \
                  --question ID --score N --evidence TEXT --correction-reason TEXT",
-                s.submitted_at.unwrap_or_default()
+                b.at
             );
         }
     }
@@ -83,41 +95,54 @@ pub fn run(
             "Evidence note",
             Some("what the candidate said or did that supports this score"),
             &|s: &str| {
-                s.trim()
-                    .is_empty()
-                    .then(|| "an evidence note is required with every score".to_string())
+                crate::model::check_text(s.trim(), "the evidence note")
+                    .err()
+                    .map(|_| "an evidence note is required with every score".to_string())
             },
         )?;
-        check_answer(&bank, &v.questions, qid, score, &evidence)?;
         store.write(|tx| {
-            tx.record_answer(
-                &SheetRef {
+            scoring::answer(
+                tx,
+                Given {
                     vacancy,
-                    candidate: reference,
+                    reference,
                     panellist,
+                    question: qid,
+                    score,
+                    evidence: &evidence,
+                    correction: None,
+                    transcribed,
                 },
-                qid,
-                score,
-                evidence.trim(),
-                None,
             )
         })?;
         p.say(&format!("Saved: {qid} = {score}."))?;
         Ok(())
     };
     loop {
-        let sheet = store.sheet(vacancy, reference, panellist)?;
-        let answered = |qid: &str| sheet.as_ref().is_some_and(|s| s.answer(qid).is_some());
+        let l = store.vacancy(vacancy)?;
+        let sheet = l.state.sheet(reference, me).cloned();
+        let answered = |qid: &str| {
+            sheet
+                .as_ref()
+                .is_some_and(|s| s.latest_answer(qid).is_some())
+        };
         if let Some(i) = v.questions.iter().position(|q| !answered(q)) {
             ask(store, p, &v.questions[i], i)?;
             continue;
         }
         let sheet = sheet.expect("every question answered, so the sheet exists");
+        let keys = l.keyring();
         let mut summary = format!("\nYour scores for {reference}:\n");
-        for a in &sheet.answers {
+        for q in &v.questions {
+            let a = sheet.latest_answer(q).expect("answered");
+            let ev = keys
+                .read(Purpose::Evidence, &a.evidence)?
+                .unwrap_or_default();
             summary.push_str(&format!(
                 "  {:<36} {:>3}  {}\n",
-                a.question, a.score, a.evidence
+                q,
+                a.score,
+                crate::model::display_safe(&ev)
             ));
         }
         p.say(&summary)?;
@@ -132,8 +157,13 @@ pub fn run(
             Some("a submitted sheet cannot be changed"),
         )? {
             0 => {
-                store.write(|tx| tx.submit_sheet(vacancy, reference, panellist, &v.questions))?;
-                p.say("Submitted and sealed.")?;
+                let s = store
+                    .write(|tx| scoring::submit(tx, vacancy, reference, panellist, transcribed))?;
+                p.say(if s.revealed {
+                    "Submitted and sealed. Every sheet is in: the scores can now be revealed."
+                } else {
+                    "Submitted and sealed."
+                })?;
                 return Ok(Outcome {
                     vacancy: vacancy.into(),
                     candidate: reference.into(),

@@ -50,6 +50,12 @@ pub type Count = suppression::Cell;
 pub struct AuditReport {
     pub generated_at: String,
     pub fairpanel_version: &'static str,
+    /// The chain's length and head hash in the snapshot the audit read (`N:HEX`).
+    pub receipt: String,
+    /// What was checked of the record, in plain words.
+    pub integrity: String,
+    /// Gaps overridden to record decisions, and plans created without a required category.
+    pub overrides: OverrideCounts,
     pub filter: AuditFilter,
     pub policy_source: String,
     pub suppression_threshold: u64,
@@ -70,6 +76,15 @@ pub struct AuditReport {
     pub raters: Raters,
     pub rater_groups: RaterGroups,
     pub diversity_scores: Vec<GroupMean>,
+}
+
+/// Decisions recorded over gaps, and plans that miss a required category, on the record.
+#[derive(Debug, Serialize)]
+pub struct OverrideCounts {
+    pub decided: usize,
+    pub vacancies_with_overridden_gaps: usize,
+    pub gaps_overridden: i64,
+    pub coverage_overridden: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -660,9 +675,36 @@ pub fn build(
 
     let composition = composition(&data, policy);
     let (reliability, raters, rater_groups, diversity_scores) = scoring(&data, policy);
+    let tail = &data.tail;
+    let integrity = format!(
+        "The chain since the latest checkpoint ({} events) is unbroken; {}. The audit reads the tables derived \
+         from the record; `fairpanel verify` replays the whole record and compares them.",
+        tail.walked,
+        match &tail.last_full {
+            Some((seq, at)) => format!("the last full verification passed at event {seq} ({at})"),
+            None => "no full verification has been recorded yet".to_string(),
+        }
+    );
+    let overrides = OverrideCounts {
+        decided: data.vacancies.iter().filter(|v| v.decided).count(),
+        vacancies_with_overridden_gaps: data
+            .vacancies
+            .iter()
+            .filter(|v| v.overridden_gaps > 0)
+            .count(),
+        gaps_overridden: data.vacancies.iter().map(|v| v.overridden_gaps).sum(),
+        coverage_overridden: data
+            .vacancies
+            .iter()
+            .filter(|v| v.coverage_overridden)
+            .count(),
+    };
     Ok(AuditReport {
         generated_at: crate::model::now(),
         fairpanel_version: env!("CARGO_PKG_VERSION"),
+        receipt: tail.receipt.to_string(),
+        integrity,
+        overrides,
         filter: filter.clone(),
         policy_source: policy_source.to_string(),
         suppression_threshold: t,
@@ -686,7 +728,7 @@ pub fn build(
 }
 
 /// One vacancy's applicants reaching each stage by group, suppressed like the audit's funnel.
-pub fn funnel_of(records: &[crate::store::Monitoring], threshold: u64) -> Vec<FunnelRow> {
+pub fn funnel_of(records: &[crate::record::fact::Monitoring], threshold: u64) -> Vec<FunnelRow> {
     let mut reached = [[0u64; 5]; 7];
     for m in records {
         let row = ROWS

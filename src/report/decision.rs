@@ -1,13 +1,21 @@
 //! The decision report's view model: everything a recruiting manager and a fairness reviewer need to
-//! read and sign off one vacancy. Sealed scores stay sealed: a candidate's scores appear only once every
-//! panellist's sheet for them is submitted.
+//! read and sign off one vacancy, built from the vacancy's verified record.
+//!
+//! Sealed scores stay sealed: a candidate's scores and evidence appear only once they are revealed
+//! (every active panellist's sheet in), never before. Independent scores are the ones submitted; a
+//! later correction is shown beside the original, with who made it and why, and divergence is always
+//! judged on the independent scores. Decisions, agreed scores and overrides are shown with their whole
+//! history.
 
 use crate::checks::{
     composition, coverage, decision as decision_check, divergence, language, moderation, Finding,
     Severity,
 };
-use crate::model::{Decision, Moderation};
-use crate::store::Store;
+use crate::model::{Answer, Conflict, Moderation, Panellist, Sheet};
+use crate::record::people::People;
+use crate::record::seal::{Keyring, Purpose};
+use crate::record::vacancy::{EntryKind, VacancyState};
+use crate::record::By;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -20,24 +28,36 @@ pub const SMALL_NUMBERS: &str = "One vacancy's figures are far too small to supp
 about bias. This report shows how the panel scored and decided; patterns across vacancies belong to the HR \
 audit across vacancies.";
 
+/// Shown where an erased value would be.
+pub const ERASED: &str = "[erased]";
+
 #[derive(Debug, Serialize)]
 pub struct DecisionReport {
     pub generated_at: String,
     pub fairpanel_version: &'static str,
+    /// The chain's length and head hash when this report was made (`N:HEX`).
+    pub receipt: String,
     pub vacancy: VacancyInfo,
     pub policy: PolicyInfo,
+    /// Gaps a named person chose to override, with their reasons: shown first.
+    pub overrides: Vec<OverrideView>,
     pub panel: Vec<PanelRow>,
     pub composition: Vec<Finding>,
     pub coverage: Vec<Finding>,
+    /// The question plan as created and each recorded change.
+    pub plan_history: Vec<PlanView>,
     pub questions: Vec<QuestionInfo>,
-    pub panellists: Vec<String>,
     pub candidates: Vec<CandidateSection>,
     pub ranking: Vec<RankRow>,
     pub divergence: Vec<Finding>,
-    pub moderations: Vec<Moderation>,
+    /// Every agreed score, oldest first, with revisions.
+    pub moderations: Vec<ModerationView>,
     /// Agreed scores that differ from the independent ones, overruled dissent, anchoring.
     pub moderation: Vec<Finding>,
-    pub decision: Option<Decision>,
+    /// The decision in force (the latest).
+    pub decision: Option<DecisionView>,
+    /// Earlier decisions it revised, oldest first.
+    pub decision_history: Vec<DecisionView>,
     pub decision_findings: Vec<Finding>,
     /// Phrases in rationales, reasons and evidence notes that warrant reflection.
     pub language: Vec<Finding>,
@@ -45,11 +65,16 @@ pub struct DecisionReport {
     pub pipeline: Vec<crate::report::audit::FunnelRow>,
     pub pipeline_applications: usize,
     pub summary: Summary,
-    /// Whether the event log verified; filled for the written report only (`with_integrity`), because
-    /// verifying reads the whole log and the checks run on every moderate and decide.
-    pub integrity: Option<Integrity>,
+    /// What was checked of the record when this report was read.
+    pub integrity: Option<IntegrityView>,
     pub small_numbers_note: &'static str,
     pub pipeline_note: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IntegrityView {
+    pub verified: bool,
+    pub detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +88,7 @@ pub struct VacancyInfo {
     pub scale_min: i64,
     pub scale_max: i64,
     pub created_at: String,
+    pub created_by: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,11 +106,33 @@ pub struct PolicyInfo {
 }
 
 #[derive(Debug, Serialize)]
+pub struct OverrideView {
+    pub by: String,
+    pub at: String,
+    pub reason: String,
+    pub gaps: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanView {
+    pub by: String,
+    pub at: String,
+    pub questions: Vec<String>,
+    pub reason: Option<String>,
+    pub coverage_override: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct PanelRow {
     pub name: String,
     pub role: String,
     pub trained_on: Option<String>,
     pub conflicts: Vec<String>,
+    pub joined_at: String,
+    /// "stood down on DATE: reason", when they did.
+    pub stood_down: Option<String>,
+    /// Candidates already revealed when they joined: they did not score them.
+    pub joined_after: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,21 +146,31 @@ pub struct QuestionInfo {
 #[derive(Debug, Serialize)]
 pub struct CandidateSection {
     pub reference: String,
-    /// Every panellist has submitted: scores may be shown.
+    /// Every active panellist has submitted: scores may be shown.
     pub revealed: bool,
+    pub withdrawn: Option<String>,
     pub sheets_submitted: usize,
     pub panel_size: usize,
+    /// The panellists whose sheets were revealed, in panel order (the score columns).
+    pub panellists: Vec<String>,
     pub rows: Vec<ScoreRow>,
-    /// Weighted mean per question: the agreed score where moderated, else the mean of independent scores.
+    /// Weighted mean per question: the agreed score where moderated, else the mean of the scores that
+    /// count (a panellist's correction, else their independent score).
     pub weighted_mean: Option<f64>,
     pub rank: Option<usize>,
+    pub corrections: Vec<CorrectionView>,
+    /// Sheets entered from paper, sheets withdrawn with a panellist who stood down.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ScoreRow {
     pub question: String,
     pub category: String,
+    /// Independent scores, one per revealed panellist.
     pub scores: Vec<i64>,
+    /// Each panellist's evidence note beside their score.
+    pub evidence: Vec<String>,
     pub range: i64,
     pub median: f64,
     pub mean: f64,
@@ -120,6 +178,41 @@ pub struct ScoreRow {
     pub outlier: Option<String>,
     pub agreed: Option<i64>,
     pub agreed_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CorrectionView {
+    pub panellist: String,
+    pub question: String,
+    pub original: i64,
+    pub corrected: i64,
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+    /// Made after the candidate was revealed (the panellist had seen the others' scores).
+    pub after_reveal: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModerationView {
+    pub candidate: String,
+    pub question: String,
+    pub score: i64,
+    pub reason: Option<String>,
+    pub revision_reason: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub appointed: String,
+    pub reserves: Vec<String>,
+    pub rationale: String,
+    pub unresolved_reason: Option<String>,
+    pub revision_reason: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,39 +228,10 @@ pub struct RankRow {
 pub struct Summary {
     pub gaps: usize,
     pub warnings: usize,
+    /// Gaps and warnings already answered (a divergence moderated, a gap overridden).
+    pub resolved: usize,
     pub candidates: usize,
     pub candidates_revealed: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Integrity {
-    pub verified: bool,
-    pub events: i64,
-    pub detail: String,
-}
-
-impl Integrity {
-    pub fn check(store: &Store) -> Result<Integrity> {
-        let vr = store.verify()?;
-        Ok(Integrity {
-            verified: vr.ok,
-            events: vr.events,
-            detail: match &vr.problem {
-                None => format!(
-                    "The event log's hash chain verified ({} events); {} scores, moderations and decisions match their events.",
-                    vr.events, vr.records_checked
-                ),
-                Some(p) => format!("VERIFICATION FAILED at {} row {}: {}", p.table, p.row, p.reason),
-            },
-        })
-    }
-}
-
-/// The report as written for people: the checks plus whether the record verified.
-pub fn with_integrity(store: &Store, vacancy: &str) -> Result<DecisionReport> {
-    let mut r = build(store, vacancy)?;
-    r.integrity = Some(Integrity::check(store)?);
-    Ok(r)
 }
 
 impl DecisionReport {
@@ -186,73 +250,219 @@ impl DecisionReport {
         .cloned()
         .collect()
     }
+
+    /// The gaps that stand in the way of a decision.
+    pub fn gaps(&self) -> Vec<Finding> {
+        self.findings()
+            .into_iter()
+            .filter(|f| f.severity == Severity::Gap)
+            .collect()
+    }
 }
 
-/// (candidate, question, [(panellist, score)]) for the divergence check.
+/// (candidate, question, [(panellist, independent score)]) for the divergence check.
 type OwnedCell = (String, String, Vec<(String, i64)>);
 
-pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
-    let v = store.vacancy(vacancy)?;
-    let bank = store.vacancy_bank(vacancy)?;
-    let policy = store.vacancy_policy(vacancy)?;
-    let panel = store.panellists(vacancy)?;
-    let sheets = store.sheets(vacancy)?;
-    let moderations = store.moderations(vacancy)?;
-    let decision = store.decision(vacancy)?;
-    let width = bank.scale.width();
-    let names: Vec<String> = panel.iter().map(|p| p.name.clone()).collect();
+/// Names, for display.
+struct Names<'a> {
+    people: &'a People,
+}
 
+impl Names<'_> {
+    fn person(&self, id: i64) -> String {
+        self.people
+            .get(id)
+            .map_or_else(|| format!("person {id}"), |p| p.name.clone())
+    }
+    fn by(&self, b: &By) -> String {
+        self.people.actor_name(&b.actor)
+    }
+}
+
+fn open(keys: &Keyring, purpose: Purpose, s: &crate::record::seal::Sealed) -> Result<String> {
+    Ok(keys.read(purpose, s)?.unwrap_or_else(|| ERASED.to_string()))
+}
+
+/// The panel members as the checks take them (active members, with their self-declared code).
+fn panellists(v: &VacancyState, names: &Names<'_>, keys: &Keyring) -> Result<Vec<Panellist>> {
+    v.active_panel()
+        .map(|m| {
+            let ethnicity = match &m.ethnicity {
+                Some(d) => keys.read(Purpose::PanellistEthnicity, &d.code)?,
+                None => None,
+            };
+            Ok(Panellist {
+                name: names.person(m.person),
+                role: m.role,
+                ethnicity,
+                trained_on: m.trained_on.clone(),
+                conflicts: m
+                    .conflicts
+                    .iter()
+                    .map(|(c, note, _)| Conflict {
+                        candidate: c.clone(),
+                        note: note.clone(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Build the report from a vacancy's state. `today` judges training dates.
+pub fn build(
+    v: &VacancyState,
+    people: &People,
+    keys: &Keyring,
+    receipt: &str,
+) -> Result<DecisionReport> {
+    let names = Names { people };
+    let bank = &v.bank;
+    let policy = crate::policy::parse(
+        &v.policy_yaml,
+        &format!("policy stored with vacancy {}", v.id),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let width = bank.scale.width();
+    let panel = panellists(v, &names, keys)?;
     let composition = composition::check(&panel, &policy, &crate::model::today());
-    let coverage = coverage::check(&bank, &v.questions, &policy);
+    let coverage = coverage::check(bank, &v.questions, &policy);
+
+    // Sheets as the moderation check reads them: revealed candidates only, independent scores.
+    let mut check_sheets: Vec<Sheet> = Vec::new();
     let mut candidates = Vec::new();
     let mut cells_owned: Vec<OwnedCell> = Vec::new();
-    for c in store.candidates(vacancy)? {
-        let mine: Vec<_> = sheets
+    let mut evidence_sources: Vec<(String, String)> = Vec::new();
+    for c in v.interviewees() {
+        let live: Vec<_> = v.sheets_of(&c.reference).collect();
+        let submitted = live.iter().filter(|s| s.submitted.is_some()).count();
+        let active = v.active_panel().count();
+        let mut section = CandidateSection {
+            reference: c.reference.clone(),
+            revealed: c.revealed.is_some(),
+            withdrawn: c.withdrawn.as_ref().map(|(_, r)| r.clone()),
+            sheets_submitted: submitted,
+            panel_size: active,
+            panellists: vec![],
+            rows: vec![],
+            weighted_mean: None,
+            rank: None,
+            corrections: vec![],
+            notes: vec![],
+        };
+        for s in v
+            .sheets
             .iter()
-            .filter(|s| s.candidate == c.reference)
-            .collect();
-        let submitted = mine.iter().filter(|s| s.is_submitted()).count();
-        let revealed = !panel.is_empty()
-            && names
+            .filter(|s| s.candidate == c.reference && s.withdrawn.is_some())
+        {
+            section.notes.push(format!(
+                "{}'s sheet was withdrawn when they stood down ({}); it is kept on the record and not counted",
+                names.person(s.person),
+                s.withdrawn.as_deref().unwrap_or_default()
+            ));
+        }
+        if let Some((reveal_by, revealed_panel)) = &c.revealed {
+            let sheets: Vec<_> = revealed_panel
                 .iter()
-                .all(|n| mine.iter().any(|s| &s.panellist == n && s.is_submitted()));
-        let mut rows = Vec::new();
-        let mut weighted = None;
-        if revealed {
+                .filter_map(|p| v.sheet(&c.reference, *p))
+                .collect();
+            section.panellists = sheets.iter().map(|s| names.person(s.person)).collect();
+            for s in &sheets {
+                if let Some(why) = &s.submit_transcribed {
+                    let by = s
+                        .submitted
+                        .as_ref()
+                        .map(|b| names.by(b))
+                        .unwrap_or_default();
+                    section.notes.push(format!(
+                        "{}'s sheet was transcribed by {by} from a paper sheet ({why})",
+                        names.person(s.person)
+                    ));
+                }
+                let mut answers = Vec::new();
+                for q in &v.questions {
+                    let e = s
+                        .independent(q)
+                        .expect("a submitted sheet answers every question");
+                    answers.push(Answer {
+                        question: q.clone(),
+                        score: e.score,
+                        evidence: open(keys, Purpose::Evidence, &e.evidence)?,
+                        recorded_at: e.by.at.clone(),
+                        correction_reason: None,
+                    });
+                }
+                check_sheets.push(Sheet {
+                    candidate: c.reference.clone(),
+                    panellist: names.person(s.person),
+                    opened_at: s.opened.at.clone(),
+                    submitted_at: s.submitted.as_ref().map(|b| b.at.clone()),
+                    answers,
+                    history: vec![],
+                });
+                for e in s.entries.iter().filter(|e| e.kind == EntryKind::Correction) {
+                    let original = s.independent(&e.question).map_or(e.score, |x| x.score);
+                    section.corrections.push(CorrectionView {
+                        panellist: names.person(s.person),
+                        question: e.question.clone(),
+                        original,
+                        corrected: e.score,
+                        reason: e.reason.clone().unwrap_or_default(),
+                        by: names.by(&e.by),
+                        at: e.by.at.clone(),
+                        after_reveal: e.by.seq > reveal_by.seq,
+                    });
+                    evidence_sources.push((
+                        format!(
+                            "corrected evidence note by {} on {} · {}",
+                            names.person(s.person),
+                            c.reference,
+                            e.question
+                        ),
+                        open(keys, Purpose::Evidence, &e.evidence)?,
+                    ));
+                }
+            }
             let (mut num, mut den) = (0.0, 0.0);
             for q in &v.questions {
-                let scores: Vec<i64> = names
+                let pairs: Vec<(String, i64, String, i64)> = sheets
                     .iter()
-                    .map(|n| {
-                        mine.iter()
-                            .find(|s| &s.panellist == n)
-                            .and_then(|s| s.answer(q))
-                            .map_or(0, |a| a.score)
+                    .map(|s| {
+                        let ind = s.independent(q).expect("complete");
+                        let counted = s.counted(q).map_or(ind.score, |e| e.score);
+                        Ok((
+                            names.person(s.person),
+                            ind.score,
+                            open(keys, Purpose::Evidence, &ind.evidence)?,
+                            counted,
+                        ))
                     })
-                    .collect();
-                let pairs: Vec<(&str, i64)> = names
-                    .iter()
-                    .map(String::as_str)
-                    .zip(scores.iter().copied())
-                    .collect();
-                let sp = divergence::spread(&pairs, width, &policy.divergence);
-                let mean = scores.iter().sum::<i64>() as f64 / scores.len() as f64;
-                let agreed = moderations
-                    .iter()
-                    .rev()
-                    .find(|m| m.candidate == c.reference && &m.question == q);
+                    .collect::<Result<_>>()?;
+                let scores: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+                let refs: Vec<(&str, i64)> = pairs.iter().map(|p| (p.0.as_str(), p.1)).collect();
+                let sp = divergence::spread(&refs, width, &policy.divergence);
+                let mean = scores.iter().sum::<i64>() as f64 / scores.len().max(1) as f64;
+                let counted_mean =
+                    pairs.iter().map(|p| p.3).sum::<i64>() as f64 / pairs.len().max(1) as f64;
+                let agreed = v.moderation(&c.reference, q);
                 let question = bank
                     .question(q)
                     .expect("vacancy questions exist in its bank");
-                let value = agreed.map_or(mean, |m| m.score as f64);
+                let value = agreed.map_or(counted_mean, |m| m.score as f64);
                 num += question.weight() * value;
                 den += question.weight();
                 cells_owned.push((
                     c.reference.clone(),
                     q.clone(),
-                    names.iter().cloned().zip(scores.iter().copied()).collect(),
+                    pairs.iter().map(|p| (p.0.clone(), p.1)).collect(),
                 ));
-                rows.push(ScoreRow {
+                for p in &pairs {
+                    evidence_sources.push((
+                        format!("evidence note by {} on {} · {}", p.0, c.reference, q),
+                        p.2.clone(),
+                    ));
+                }
+                section.rows.push(ScoreRow {
                     question: q.clone(),
                     category: question.category.clone(),
                     range: sp.as_ref().map_or(0, |s| s.range),
@@ -262,22 +472,15 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
                         .is_some_and(|s| s.range_flag || s.outlier.is_some()),
                     outlier: sp.and_then(|s| s.outlier),
                     mean,
+                    evidence: pairs.iter().map(|p| p.2.clone()).collect(),
                     scores,
                     agreed: agreed.map(|m| m.score),
                     agreed_reason: agreed.and_then(|m| m.reason.clone()),
                 });
             }
-            weighted = (den > 0.0).then(|| num / den);
+            section.weighted_mean = (den > 0.0 && num.is_finite()).then(|| num / den);
         }
-        candidates.push(CandidateSection {
-            reference: c.reference,
-            revealed,
-            sheets_submitted: submitted,
-            panel_size: names.len(),
-            rows,
-            weighted_mean: weighted,
-            rank: None,
-        });
+        candidates.push(section);
     }
     let cells: Vec<divergence::Cell<'_>> = cells_owned
         .iter()
@@ -287,24 +490,46 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
             scores: s.iter().map(|(n, v)| (n.as_str(), *v)).collect(),
         })
         .collect();
-    let divergence = divergence::check(&cells, width, &policy.divergence);
+    let mut divergence = divergence::check(&cells, width, &policy.divergence);
+    let mut resolved = 0;
+    for f in &mut divergence {
+        let (c, q) = (
+            f.data["candidate"].as_str().unwrap_or_default().to_string(),
+            f.data["question"].as_str().unwrap_or_default().to_string(),
+        );
+        if let Some(m) = v.moderation(&c, &q) {
+            resolved += 1;
+            f.severity = Severity::Info;
+            f.data["resolved"] = serde_json::json!(true);
+            let msg = f
+                .message
+                .split(": discuss the evidence")
+                .next()
+                .unwrap_or(&f.message)
+                .to_string();
+            f.message = format!("{msg}: resolved, the panel agreed {}", m.score);
+        } else {
+            f.data["resolved"] = serde_json::json!(false);
+        }
+    }
 
+    // Ranking by weighted mean, ties sharing a rank.
     let mut order: Vec<usize> = (0..candidates.len())
-        .filter(|&i| candidates[i].weighted_mean.is_some())
+        .filter(|&i| candidates[i].weighted_mean.is_some() && candidates[i].withdrawn.is_none())
         .collect();
     order.sort_by(|&a, &b| {
         candidates[b]
             .weighted_mean
-            .partial_cmp(&candidates[a].weighted_mean)
-            .expect("means are finite")
+            .unwrap_or_default()
+            .total_cmp(&candidates[a].weighted_mean.unwrap_or_default())
             .then(candidates[a].reference.cmp(&candidates[b].reference))
     });
-    let mut ranking = Vec::new();
+    let decision = v.decision();
+    let mut ranking: Vec<RankRow> = Vec::new();
     for (pos, &i) in order.iter().enumerate() {
-        // Equal means share a rank.
         let rank =
             if pos > 0 && candidates[order[pos - 1]].weighted_mean == candidates[i].weighted_mean {
-                ranking.last().map_or(pos + 1, |r: &RankRow| r.rank)
+                ranking.last().map_or(pos + 1, |r| r.rank)
             } else {
                 pos + 1
             };
@@ -312,19 +537,27 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         let reference = candidates[i].reference.clone();
         ranking.push(RankRow {
             rank,
-            weighted_mean: candidates[i]
-                .weighted_mean
-                .expect("ranked candidates have means"),
-            appointed: decision.as_ref().is_some_and(|d| d.appointed == reference),
-            reserve: decision
-                .as_ref()
-                .is_some_and(|d| d.reserves.contains(&reference)),
+            weighted_mean: candidates[i].weighted_mean.expect("ranked"),
+            appointed: decision.is_some_and(|d| d.appointed == reference),
+            reserve: decision.is_some_and(|d| d.reserves.contains(&reference)),
             reference,
         });
     }
 
+    let moderations_model: Vec<Moderation> = v
+        .moderations
+        .iter()
+        .map(|m| Moderation {
+            candidate: m.reference.clone(),
+            question: m.question.clone(),
+            score: m.score,
+            reason: m.reason.clone(),
+            recorded_by: names.by(&m.by),
+            recorded_at: m.by.at.clone(),
+        })
+        .collect();
     let moderation_findings = moderation::check(
-        &moderation::Input::from_records(&panel, &sheets, &moderations),
+        &moderation::Input::from_records(&panel, &check_sheets, &moderations_model),
         width,
         &policy.divergence,
     );
@@ -332,7 +565,7 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         .iter()
         .map(|r| (r.reference.clone(), r.weighted_mean))
         .collect();
-    let decision_findings = match &decision {
+    let decision_findings = match decision {
         Some(d) => decision_check::check(
             &ranked,
             &d.appointed,
@@ -342,36 +575,39 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         ),
         None => vec![],
     };
-    // Only text from revealed sheets is scanned: a sealed sheet's notes stay sealed.
+    // Only revealed text is scanned: a sealed sheet's notes stay sealed.
     let mut sources: Vec<(String, String)> = Vec::new();
-    if let Some(d) = &decision {
+    for d in &v.decisions {
         sources.push(("decision rationale".into(), d.rationale.clone()));
         if let Some(u) = &d.unresolved_reason {
             sources.push(("reason for unresolved divergence".into(), u.clone()));
         }
     }
-    for m in &moderations {
+    for m in &v.moderations {
         if let Some(r) = &m.reason {
             sources.push((
-                format!("moderation reason for {} · {}", m.candidate, m.question),
+                format!("moderation reason for {} · {}", m.reference, m.question),
                 r.clone(),
             ));
         }
     }
-    for c in candidates.iter().filter(|c| c.revealed) {
-        for s in sheets.iter().filter(|s| s.candidate == c.reference) {
-            for a in &s.answers {
-                sources.push((
-                    format!(
-                        "evidence note by {} on {} · {}",
-                        s.panellist, s.candidate, a.question
-                    ),
-                    a.evidence.clone(),
-                ));
-            }
-        }
-    }
+    sources.extend(evidence_sources);
     let language_findings = language::check(&sources);
+
+    let overrides: Vec<OverrideView> = v
+        .overrides
+        .iter()
+        .map(|o| OverrideView {
+            by: names.by(&o.by),
+            at: o.by.at.clone(),
+            reason: o.reason.clone(),
+            gaps: o
+                .gaps
+                .iter()
+                .map(|g| format!("{}: {}", g.check, g.message))
+                .collect(),
+        })
+        .collect();
     let all: Vec<&Finding> = composition
         .iter()
         .chain(&coverage)
@@ -386,16 +622,42 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
             .iter()
             .filter(|f| f.severity == Severity::Warning)
             .count(),
+        resolved,
         candidates: candidates.len(),
         candidates_revealed: candidates.iter().filter(|c| c.revealed).count(),
     };
-    let monitoring = store.monitoring(vacancy)?;
+    let mut monitoring = Vec::new();
+    for c in &v.candidates {
+        if let Some(m) = crate::record::derive::monitoring_of(c, keys)? {
+            monitoring.push(m);
+        }
+    }
     let pipeline = crate::report::audit::funnel_of(&monitoring, policy.suppression_threshold);
+    let revealed_at: Vec<(String, i64)> = v
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            c.revealed
+                .as_ref()
+                .map(|(b, _)| (c.reference.clone(), b.seq))
+        })
+        .collect();
+    let decision_view = |d: &crate::record::vacancy::DecisionRec| DecisionView {
+        appointed: d.appointed.clone(),
+        reserves: d.reserves.clone(),
+        rationale: d.rationale.clone(),
+        unresolved_reason: d.unresolved_reason.clone(),
+        revision_reason: d.revision_reason.clone(),
+        recorded_by: names.by(&d.by),
+        recorded_at: d.by.at.clone(),
+    };
+    let n_decisions = v.decisions.len();
     Ok(DecisionReport {
-        pipeline,
-        pipeline_applications: monitoring.len(),
         generated_at: crate::model::now(),
         fairpanel_version: env!("CARGO_PKG_VERSION"),
+        receipt: receipt.to_string(),
+        pipeline,
+        pipeline_applications: monitoring.len(),
         vacancy: VacancyInfo {
             id: v.id.clone(),
             title: v.title.clone(),
@@ -405,7 +667,8 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
             bank_version: bank.version,
             scale_min: bank.scale.min,
             scale_max: bank.scale.max,
-            created_at: v.created_at.clone(),
+            created_at: v.created.at.clone(),
+            created_by: names.by(&v.created),
         },
         policy: PolicyInfo {
             source: v.policy_source.clone(),
@@ -418,21 +681,44 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
             divergence_outlier_points: policy.divergence.outlier * width,
             suppression_threshold: policy.suppression_threshold,
         },
-        panel: panel
+        overrides,
+        panel: v
+            .panel
             .iter()
-            .map(|p| PanelRow {
-                name: p.name.clone(),
-                role: p.role.to_string(),
-                trained_on: p.trained_on.clone(),
-                conflicts: p
+            .map(|m| PanelRow {
+                name: names.person(m.person),
+                role: m.role.to_string(),
+                trained_on: m.trained_on.clone(),
+                conflicts: m
                     .conflicts
                     .iter()
-                    .map(|c| format!("{} ({})", c.candidate, c.note))
+                    .map(|(c, note, _)| format!("{c} ({note})"))
+                    .collect(),
+                joined_at: m.joined.at.clone(),
+                stood_down: m
+                    .stood_down
+                    .as_ref()
+                    .map(|(b, r)| format!("stood down {} by {}: {r}", b.at, names.by(b))),
+                joined_after: revealed_at
+                    .iter()
+                    .filter(|(_, seq)| *seq < m.joined.seq)
+                    .map(|(r, _)| r.clone())
                     .collect(),
             })
             .collect(),
         composition,
         coverage,
+        plan_history: v
+            .plans
+            .iter()
+            .map(|p| PlanView {
+                by: names.by(&p.by),
+                at: p.by.at.clone(),
+                questions: p.questions.clone(),
+                reason: p.reason.clone(),
+                coverage_override: p.coverage_override.clone(),
+            })
+            .collect(),
         questions: v
             .questions
             .iter()
@@ -444,13 +730,30 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
                 weight: q.weight(),
             })
             .collect(),
-        panellists: names,
         candidates,
         ranking,
         divergence,
-        moderations,
+        moderations: v
+            .moderations
+            .iter()
+            .map(|m| ModerationView {
+                candidate: m.reference.clone(),
+                question: m.question.clone(),
+                score: m.score,
+                reason: m.reason.clone(),
+                revision_reason: m.revision_reason.clone(),
+                recorded_by: names.by(&m.by),
+                recorded_at: m.by.at.clone(),
+            })
+            .collect(),
         moderation: moderation_findings,
-        decision,
+        decision: decision.map(decision_view),
+        decision_history: v
+            .decisions
+            .iter()
+            .take(n_decisions.saturating_sub(1))
+            .map(decision_view)
+            .collect(),
         decision_findings,
         language: language_findings,
         summary,
@@ -458,4 +761,20 @@ pub fn build(store: &Store, vacancy: &str) -> Result<DecisionReport> {
         small_numbers_note: SMALL_NUMBERS,
         pipeline_note: PIPELINE_NOTE,
     })
+}
+
+/// The report from a verified read, with what was checked.
+pub fn from_loaded(l: &crate::store::Loaded) -> Result<DecisionReport> {
+    let keys = l.keyring();
+    let mut r = build(
+        &l.state,
+        &l.people,
+        &keys,
+        &l.integrity.tail.receipt.to_string(),
+    )?;
+    r.integrity = Some(IntegrityView {
+        verified: true,
+        detail: l.integrity.sentence(),
+    });
+    Ok(r)
 }

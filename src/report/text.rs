@@ -1,62 +1,103 @@
 //! Plain-text views for the terminal: vacancy overview and the reveal.
 
-use crate::checks::{divergence, Finding};
-use crate::model::{Candidate, Panellist, Vacancy};
+use crate::checks::Finding;
 use crate::output::table;
-use crate::store::Store;
+use crate::store::Loaded;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
 #[derive(Serialize)]
 pub struct VacancyView {
-    pub vacancy: Vacancy,
-    pub panel: Vec<Panellist>,
+    pub id: String,
+    pub title: String,
+    pub band: Option<String>,
+    pub service: Option<String>,
+    pub bank: String,
+    pub bank_version: u32,
+    pub policy_source: String,
+    pub created_at: String,
+    pub questions: Vec<String>,
+    pub panel: Vec<PanelMember>,
     pub candidates: Vec<CandidateProgress>,
+    /// The chain's length and head hash when read.
+    pub receipt: String,
 }
 
 #[derive(Serialize)]
+pub struct PanelMember {
+    pub name: String,
+    pub role: String,
+    pub trained_on: Option<String>,
+    pub stood_down: bool,
+}
+
+/// Who has submitted for a candidate: names only, never a score.
+#[derive(Serialize)]
 pub struct CandidateProgress {
-    #[serde(flatten)]
-    pub candidate: Candidate,
+    pub reference: String,
     pub submitted: Vec<String>,
     pub open: Vec<String>,
+    pub revealed: bool,
+    pub withdrawn: bool,
 }
 
 impl VacancyView {
-    pub fn load(store: &Store, id: &str) -> Result<VacancyView> {
-        let vacancy = store.vacancy(id)?;
-        let panel = store.panellists(id)?;
-        let sheets = store.sheets(id)?;
-        let candidates = store
-            .candidates(id)?
-            .into_iter()
-            .map(|c| {
-                let mine = sheets.iter().filter(|s| s.candidate == c.reference);
-                let (sub, open): (Vec<_>, Vec<_>) = mine.partition(|s| s.is_submitted());
-                CandidateProgress {
-                    submitted: sub.iter().map(|s| s.panellist.clone()).collect(),
-                    open: open.iter().map(|s| s.panellist.clone()).collect(),
-                    candidate: c,
-                }
-            })
-            .collect();
-        Ok(VacancyView {
-            vacancy,
-            panel,
-            candidates,
-        })
+    pub fn build(l: &Loaded) -> VacancyView {
+        let v = &l.state;
+        let name = |id: i64| {
+            l.people
+                .get(id)
+                .map_or_else(|| format!("person {id}"), |p| p.name.clone())
+        };
+        VacancyView {
+            id: v.id.clone(),
+            title: v.title.clone(),
+            band: v.band.clone(),
+            service: v.service.clone(),
+            bank: v.bank.id.clone(),
+            bank_version: v.bank.version,
+            policy_source: v.policy_source.clone(),
+            created_at: v.created.at.clone(),
+            questions: v.questions.clone(),
+            panel: v
+                .panel
+                .iter()
+                .map(|m| PanelMember {
+                    name: name(m.person),
+                    role: m.role.to_string(),
+                    trained_on: m.trained_on.clone(),
+                    stood_down: !m.active(),
+                })
+                .collect(),
+            candidates: v
+                .interviewees()
+                .map(|c| {
+                    let (sub, open): (Vec<_>, Vec<_>) = v
+                        .sheets_of(&c.reference)
+                        .partition(|s| s.submitted.is_some());
+                    CandidateProgress {
+                        reference: c.reference.clone(),
+                        submitted: sub.iter().map(|s| name(s.person)).collect(),
+                        open: open.iter().map(|s| name(s.person)).collect(),
+                        revealed: c.revealed.is_some(),
+                        withdrawn: c.withdrawn.is_some(),
+                    }
+                })
+                .collect(),
+            receipt: l.integrity.tail.receipt.to_string(),
+        }
     }
 }
 
 pub fn vacancy(v: &VacancyView) -> String {
-    let x = &v.vacancy;
+    let x = v;
     let mut s = format!(
         "{} · {}\n  band: {}   service: {}\n  bank: {} v{}   policy: {}   created: {}\n  questions: {}\n\nPanel\n",
         x.id,
         x.title,
         x.band.as_deref().unwrap_or("—"),
         x.service.as_deref().unwrap_or("—"),
-        x.bank_id,
+        x.bank,
         x.bank_version,
         x.policy_source,
         x.created_at,
@@ -67,8 +108,12 @@ pub fn vacancy(v: &VacancyView) -> String {
         .iter()
         .map(|p| {
             vec![
-                p.name.clone(),
-                p.role.to_string(),
+                crate::model::display_safe(&p.name).into_owned(),
+                if p.stood_down {
+                    format!("{} (stood down)", p.role)
+                } else {
+                    p.role.clone()
+                },
                 p.trained_on.clone().unwrap_or_else(|| "—".into()),
             ]
         })
@@ -80,14 +125,24 @@ pub fn vacancy(v: &VacancyView) -> String {
         .iter()
         .map(|c| {
             vec![
-                c.candidate.reference.clone(),
-                format!("{}/{}", c.submitted.len(), v.panel.len()),
-                c.open.join(", "),
+                c.reference.clone(),
+                format!(
+                    "{}/{}",
+                    c.submitted.len(),
+                    v.panel.iter().filter(|p| !p.stood_down).count()
+                ),
+                if c.withdrawn {
+                    "withdrawn".into()
+                } else if c.revealed {
+                    "revealed".into()
+                } else {
+                    crate::model::display_safe(&c.open.join(", ")).into_owned()
+                },
             ]
         })
         .collect();
     s.push_str(&indent(&table(
-        &["ref", "submitted", "still scoring"],
+        &["ref", "submitted", "still scoring / status"],
         &rows,
     )));
     s
@@ -109,6 +164,8 @@ pub struct RevealView {
     /// Corrections made after submission, shown beside the originals.
     pub corrections: Vec<RevealCorrection>,
     pub findings: Vec<Finding>,
+    /// Transcribed and withdrawn sheets.
+    pub notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -121,6 +178,7 @@ pub struct RevealRow {
     pub median: f64,
     pub divergent: bool,
     pub outlier: Option<String>,
+    pub agreed: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -133,114 +191,96 @@ pub struct RevealCorrection {
 }
 
 impl RevealView {
-    pub fn load(store: &Store, vacancy: &str, candidate: &str) -> Result<RevealView> {
-        let v = store.vacancy(vacancy)?;
-        let bank = store.vacancy_bank(vacancy)?;
-        let policy = store.vacancy_policy(vacancy)?;
-        store.candidate(vacancy, candidate)?;
-        let panel = store.panellists(vacancy)?;
-        if panel.is_empty() {
-            bail!("vacancy {vacancy} has no panel yet");
+    /// A revealed candidate's scores; refused, naming who has not submitted, while any sheet is out.
+    pub fn build(l: &Loaded, candidate: &str) -> Result<RevealView> {
+        let v = &l.state;
+        let c = v
+            .candidate(candidate)
+            .filter(|c| c.interview)
+            .ok_or_else(|| anyhow::anyhow!("vacancy {} has no candidate {candidate:?}", v.id))?;
+        if v.active_panel().next().is_none() {
+            bail!("vacancy {} has no panel yet", v.id);
         }
-        let sheets: Vec<_> = store
-            .sheets(vacancy)?
-            .into_iter()
-            .filter(|s| s.candidate == candidate)
-            .collect();
-        let missing: Vec<String> = panel
-            .iter()
-            .filter_map(|p| match sheets.iter().find(|s| s.panellist == p.name) {
-                Some(s) if s.is_submitted() => None,
-                Some(_) => Some(format!("{} (still scoring)", p.name)),
-                None => Some(format!("{} (not started)", p.name)),
-            })
-            .collect();
-        if !missing.is_empty() {
+        if c.revealed.is_none() {
+            let name = |id: i64| {
+                l.people
+                    .get(id)
+                    .map_or_else(|| format!("person {id}"), |p| p.name.clone())
+            };
+            let missing: Vec<String> = v
+                .active_panel()
+                .filter_map(|m| match v.sheet(candidate, m.person) {
+                    Some(s) if s.submitted.is_some() => None,
+                    Some(_) => Some(format!("{} (still scoring)", name(m.person))),
+                    None => Some(format!("{} (not started)", name(m.person))),
+                })
+                .collect();
             bail!(
                 "cannot reveal {candidate} yet: waiting for {}. Scores stay sealed until every panellist has submitted.",
                 missing.join(", ")
             );
         }
-        let names: Vec<String> = panel.iter().map(|p| p.name.clone()).collect();
-        let sheet_of = |name: &str| {
-            sheets
-                .iter()
-                .find(|s| s.panellist == name)
-                .expect("all submitted")
-        };
-        let mut rows = Vec::new();
-        let mut cells = Vec::new();
-        for q in &v.questions {
-            let answers: Vec<_> = names
-                .iter()
-                .map(|n| sheet_of(n).answer(q).expect("sealed sheets are complete"))
-                .collect();
-            let scores: Vec<i64> = answers.iter().map(|a| a.score).collect();
-            let pairs: Vec<(&str, i64)> = names
-                .iter()
-                .map(String::as_str)
-                .zip(scores.iter().copied())
-                .collect();
-            let sp = divergence::spread(&pairs, bank.scale.width(), &policy.divergence);
-            rows.push(RevealRow {
-                question: q.clone(),
-                category: bank
-                    .question(q)
-                    .map(|q| q.category.clone())
-                    .unwrap_or_default(),
-                evidence: answers.iter().map(|a| a.evidence.clone()).collect(),
-                range: sp.as_ref().map_or(0, |s| s.range),
-                median: sp.as_ref().map_or(scores[0] as f64, |s| s.median),
-                divergent: sp
-                    .as_ref()
-                    .is_some_and(|s| s.range_flag || s.outlier.is_some()),
-                outlier: sp.and_then(|s| s.outlier),
-                scores,
-            });
-            cells.push(divergence::Cell {
-                candidate,
-                question: q,
-                scores: pairs.iter().map(|(n, s)| (*n, *s)).collect(),
-            });
-        }
-        let findings = divergence::check(&cells, bank.scale.width(), &policy.divergence);
-        let totals = (0..names.len())
+        let report = crate::report::decision::from_loaded(l)?;
+        let section = report
+            .candidates
+            .iter()
+            .find(|s| s.reference == candidate)
+            .expect("the report has every candidate");
+        let rows: Vec<RevealRow> = section
+            .rows
+            .iter()
+            .map(|r| RevealRow {
+                question: r.question.clone(),
+                category: r.category.clone(),
+                scores: r.scores.clone(),
+                evidence: r.evidence.clone(),
+                range: r.range,
+                median: r.median,
+                divergent: r.divergent,
+                outlier: r.outlier.clone(),
+                agreed: r.agreed,
+            })
+            .collect();
+        let totals = (0..section.panellists.len())
             .map(|i| rows.iter().map(|r| r.scores[i]).sum())
             .collect();
-        let mut corrections = Vec::new();
-        for s in &sheets {
-            for a in s.history.iter().filter(|a| a.correction_reason.is_some()) {
-                let original = s
-                    .history
-                    .iter()
-                    .rev()
-                    .find(|o| o.question == a.question && o.correction_reason.is_none())
-                    .map_or(a.score, |o| o.score);
-                corrections.push(RevealCorrection {
-                    panellist: s.panellist.clone(),
-                    question: a.question.clone(),
-                    original,
-                    corrected: a.score,
-                    reason: a.correction_reason.clone().unwrap_or_default(),
-                });
-            }
-        }
         Ok(RevealView {
-            vacancy: vacancy.into(),
+            vacancy: v.id.clone(),
             candidate: candidate.into(),
-            scale: [bank.scale.min, bank.scale.max],
-            panellists: names,
-            questions: rows,
+            scale: [v.bank.scale.min, v.bank.scale.max],
+            panellists: section.panellists.clone(),
             totals,
-            corrections,
-            findings,
+            corrections: section
+                .corrections
+                .iter()
+                .map(|c| RevealCorrection {
+                    panellist: c.panellist.clone(),
+                    question: c.question.clone(),
+                    original: c.original,
+                    corrected: c.corrected,
+                    reason: c.reason.clone(),
+                })
+                .collect(),
+            findings: report
+                .divergence
+                .iter()
+                .filter(|f| f.data["candidate"] == candidate)
+                .cloned()
+                .collect(),
+            notes: section.notes.clone(),
+            questions: rows,
         })
     }
 }
 
 pub fn reveal(v: &RevealView) -> String {
+    let names: Vec<String> = v
+        .panellists
+        .iter()
+        .map(|n| crate::model::display_safe(n).into_owned())
+        .collect();
     let mut header: Vec<&str> = vec!["question"];
-    header.extend(v.panellists.iter().map(String::as_str));
+    header.extend(names.iter().map(String::as_str));
     header.extend(["range", "flag"]);
     let mut rows: Vec<Vec<String>> = v
         .questions
@@ -249,9 +289,20 @@ pub fn reveal(v: &RevealView) -> String {
             let mut row = vec![r.question.clone()];
             row.extend(r.scores.iter().map(|s| s.to_string()));
             row.push(r.range.to_string());
+            let resolved = if r.agreed.is_some() { ", resolved" } else { "" };
             row.push(match (&r.outlier, r.divergent) {
-                (Some(o), _) => format!("DIVERGENT ({o} apart)"),
-                (None, true) => "DIVERGENT".into(),
+                (Some(o), _) => format!(
+                    "DIVERGENT ({} apart{resolved})",
+                    crate::model::display_safe(o)
+                ),
+                (None, true) => format!(
+                    "DIVERGENT{}",
+                    if r.agreed.is_some() {
+                        " (resolved)"
+                    } else {
+                        ""
+                    }
+                ),
                 _ => String::new(),
             });
             row
@@ -269,22 +320,62 @@ pub fn reveal(v: &RevealView) -> String {
         v.panellists.len(),
         table(&header, &rows)
     );
+    let safe = |t: &str| crate::model::display_safe(t).into_owned();
     for c in &v.corrections {
         s.push_str(&format!(
             "\nCorrection after submission: {} changed {} from {} to {}: {}",
-            c.panellist, c.question, c.original, c.corrected, c.reason
+            safe(&c.panellist),
+            c.question,
+            c.original,
+            c.corrected,
+            safe(&c.reason)
         ));
     }
-    if v.findings.is_empty() {
+    for n in &v.notes {
+        s.push_str(&format!("\nNote: {}", safe(n)));
+    }
+    // Where the panel must talk, the evidence each panellist wrote stands beside their score.
+    for r in v.questions.iter().filter(|r| r.divergent) {
+        s.push_str(&format!(
+            "\n\n{} — the evidence behind each score:\n",
+            r.question
+        ));
+        for ((name, score), ev) in v.panellists.iter().zip(&r.scores).zip(&r.evidence) {
+            s.push_str(&format!("  {} {score}: {}\n", safe(name), safe(ev)));
+        }
+        if let Some(a) = r.agreed {
+            s.push_str(&format!("  Agreed score: {a} (recorded).\n"));
+        }
+    }
+    let open = v
+        .questions
+        .iter()
+        .filter(|r| r.divergent && r.agreed.is_none())
+        .count();
+    let resolved = v
+        .questions
+        .iter()
+        .filter(|r| r.divergent && r.agreed.is_some())
+        .count();
+    if open + resolved == 0 {
         s.push_str("\nNo divergent scores.\n");
+    } else if open == 0 {
+        s.push_str(&format!(
+            "\n{resolved} divergent question{} discussed and resolved with an agreed score.\n",
+            if resolved == 1 { "" } else { "s" }
+        ));
     } else {
         s.push_str(&format!(
-            "\n{} divergent question{}: discuss the evidence, then record an agreed score and reason with \
-             `fairpanel moderate {} {}`.\n",
-            v.findings.len(),
-            if v.findings.len() == 1 { "" } else { "s" },
+            "\n{open} divergent question{} to discuss: look at the evidence, then record an agreed score and reason with \
+             `fairpanel moderate {} {}`{}.\n",
+            if open == 1 { "" } else { "s" },
             v.vacancy,
-            v.candidate
+            v.candidate,
+            if resolved > 0 {
+                format!(" ({resolved} already resolved)")
+            } else {
+                String::new()
+            }
         ));
     }
     s

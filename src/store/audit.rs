@@ -8,8 +8,9 @@
 //! on this one. All three read in their own snapshots; every write appends an event, so equal last
 //! event numbers mean equal data, and a write landing between them makes the audit read again.
 
-use super::{schema, Store};
+use super::Store;
 use crate::model::STAGES;
+use crate::record::derive::parse_sealed;
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::collections::{HashMap, HashSet};
@@ -47,6 +48,11 @@ pub struct AuditVacancy {
     pub id: String,
     pub band: Option<String>,
     pub created: String,
+    /// Gaps a named person overrode to record the decision.
+    pub overridden_gaps: i64,
+    /// Created (or its plan changed) although the plan missed a required category.
+    pub coverage_overridden: bool,
+    pub decided: bool,
     /// Categories of the questions in the plan, in plan order (from the stored bank).
     pub categories: Vec<String>,
 }
@@ -160,6 +166,8 @@ pub struct AuditData {
     pub panels: Vec<PanelMember>,
     /// Ids of `diversity-attitude` questions in the banks these vacancies use.
     pub diversity_questions: HashSet<String>,
+    /// The chain from the latest checkpoint to the head, walked in the same snapshot.
+    pub tail: super::TailStatus,
 }
 
 fn intern(table: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -170,24 +178,6 @@ fn intern(table: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) ->
     table.push(s.to_string());
     index.insert(s.to_string(), i);
     i
-}
-
-/// The largest rowid of a table (0 when empty).
-fn max_id(conn: &Connection, table: &str) -> Result<usize> {
-    let n: i64 = conn.query_row(
-        &format!("SELECT coalesce(max(rowid), 0) FROM {table}"),
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(n.max(0) as usize)
-}
-
-/// Sets `v[i] = x`, growing `v` with `fill` as needed (ids are dense rowids).
-fn put<T: Clone>(v: &mut Vec<T>, i: usize, x: T, fill: T) {
-    if v.len() <= i {
-        v.resize(i + 1, fill);
-    }
-    v[i] = x;
 }
 
 /// Maps vacancy id strings to audit indexes, remembering the last one: rows written vacancy by
@@ -223,44 +213,62 @@ const NONE: u32 = u32::MAX;
 struct Pipeline {
     codes: Vec<String>,
     counts: Vec<PipelineCount>,
-    /// Candidate id → vacancy index (NONE outside the filter).
-    cand_vacancy: Vec<u32>,
-    /// Candidate id → ethnicity code index, for applicants who reached interview (else u16::MAX).
+    /// Every candidate, by id (ascending), with its vacancy index (NONE outside the filter).
+    cands: Candidates,
+    /// Per candidate (as in `cands`), the ethnicity code index of applicants who reached interview
+    /// (else u16::MAX).
     cand_code: Vec<u16>,
 }
 
-/// Candidate id → vacancy index (NONE outside the filter).
-fn read_candidate_vacancies(conn: &Connection, vindex: &HashMap<String, u32>) -> Result<Vec<u32>> {
-    // Sized once from the largest id: growing by doubling costs more than the scan.
-    let mut cand_vacancy: Vec<u32> = vec![NONE; max_id(conn, "candidates")? + 1];
-    let mut lookup = VacancyLookup::new(vindex);
-    let mut stmt = conn.prepare("SELECT id, vacancy FROM candidates")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let id = r.get::<_, i64>(0)? as usize;
-        let v = lookup.get(r.get_ref(1)?.as_str()?).unwrap_or(NONE);
-        put(&mut cand_vacancy, id, v, NONE);
-    }
-    Ok(cand_vacancy)
+/// Candidate ids in ascending order with their vacancy indexes. Ids come from the record (the seq of
+/// the event that named them, shifted), so they are sparse: looked up by binary search.
+struct Candidates {
+    ids: Vec<i64>,
+    vacancy: Vec<u32>,
 }
 
-/// Monitoring rows, each packed as candidate id << 32 | code << 8 | stage << 2 | internal (0 not
-/// recorded, 1 external, 2 internal), with the ethnicity codes seen.
+impl Candidates {
+    fn position(&self, id: i64) -> Option<usize> {
+        self.ids.binary_search(&id).ok()
+    }
+}
+
+fn read_candidate_vacancies(
+    conn: &Connection,
+    vindex: &HashMap<String, u32>,
+) -> Result<Candidates> {
+    let mut c = Candidates {
+        ids: Vec::new(),
+        vacancy: Vec::new(),
+    };
+    let mut lookup = VacancyLookup::new(vindex);
+    // Rowid order is id order.
+    let mut stmt = conn.prepare("SELECT id, vacancy FROM candidates ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        c.ids.push(r.get(0)?);
+        c.vacancy
+            .push(lookup.get(r.get_ref(1)?.as_str()?).unwrap_or(NONE));
+    }
+    Ok(c)
+}
+
+/// Monitoring rows in candidate order, each (candidate id, code << 8 | stage << 2 | internal), where
+/// internal is 0 not recorded, 1 external, 2 internal; with the ethnicity codes seen.
 struct Monitoring {
     codes: Vec<String>,
-    rows: Vec<u64>,
+    rows: Vec<(i64, u32)>,
 }
 
 fn read_monitoring(conn: &Connection) -> Result<Monitoring> {
     let mut codes: Vec<String> = Vec::new();
-    let mut out = Vec::with_capacity(max_id(conn, "monitoring")?);
-    let mut stmt = conn.prepare("SELECT candidate, ethnicity, stage, internal FROM monitoring")?;
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT candidate, ethnicity, stage, internal FROM monitoring ORDER BY candidate",
+    )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let c: i64 = r.get(0)?;
-        let Ok(c) = u32::try_from(c) else {
-            bail!("candidate id {c} is beyond what the audit can index");
-        };
         let code = r.get_ref(1)?.as_bytes()?;
         let e = match codes.iter().position(|x| x.as_bytes() == code) {
             Some(i) => i,
@@ -276,31 +284,38 @@ fn read_monitoring(conn: &Connection) -> Result<Monitoring> {
         let st = STAGES
             .iter()
             .position(|x| x.as_bytes() == stage)
-            .unwrap_or(0) as u64;
-        let internal: u64 = match r.get::<_, Option<i64>>(3)? {
+            .unwrap_or(0) as u32;
+        let internal: u32 = match r.get::<_, Option<i64>>(3)? {
             None => 0,
             Some(0) => 1,
             Some(_) => 2,
         };
-        out.push((c as u64) << 32 | (e as u64) << 8 | st << 2 | internal);
+        out.push((c, (e as u32) << 8 | st << 2 | internal));
     }
     Ok(Monitoring { codes, rows: out })
 }
 
-/// Counts applicants by (vacancy, code, stage, internal), keeping only vacancies in the filter.
-fn combine(cand_vacancy: Vec<u32>, m: Monitoring) -> Pipeline {
-    let mut cand_code: Vec<u16> = vec![u16::MAX; cand_vacancy.len()];
+/// Counts applicants by (vacancy, code, stage, internal), keeping only vacancies in the filter. Both
+/// inputs are in candidate order, so they are merged in one pass.
+fn combine(cands: Candidates, m: Monitoring) -> Pipeline {
+    let mut cand_code: Vec<u16> = vec![u16::MAX; cands.ids.len()];
     let mut keys: Vec<u64> = Vec::with_capacity(m.rows.len());
-    for &row in &m.rows {
-        let c = (row >> 32) as usize;
-        let v = cand_vacancy.get(c).copied().unwrap_or(NONE);
+    let mut j = 0;
+    for &(c, packed) in &m.rows {
+        while j < cands.ids.len() && cands.ids[j] < c {
+            j += 1;
+        }
+        if j >= cands.ids.len() || cands.ids[j] != c {
+            continue;
+        }
+        let v = cands.vacancy[j];
         if v == NONE {
             continue;
         }
-        let packed = row & 0xFFFF_FFFF;
+        let packed = packed as u64;
         keys.push((v as u64) << 32 | packed);
         if (packed >> 2 & 0x3F) >= 2 {
-            cand_code[c] = (packed >> 8) as u16;
+            cand_code[j] = (packed >> 8) as u16;
         }
     }
     keys.sort_unstable();
@@ -320,7 +335,7 @@ fn combine(cand_vacancy: Vec<u32>, m: Monitoring) -> Pipeline {
     Pipeline {
         codes: m.codes,
         counts,
-        cand_vacancy,
+        cands,
         cand_code,
     }
 }
@@ -329,7 +344,7 @@ fn combine(cand_vacancy: Vec<u32>, m: Monitoring) -> Pipeline {
 struct Vacancies {
     list: Vec<AuditVacancy>,
     index: HashMap<String, u32>,
-    bank: Vec<i64>,
+    bank: Vec<String>,
 }
 
 fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
@@ -339,7 +354,8 @@ fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
         bank: Vec::new(),
     };
     let mut stmt = conn.prepare(&format!(
-        "SELECT v.id, v.band, v.created_at, v.bank FROM vacancies v WHERE {FILTER} ORDER BY v.created_at, v.id"
+        "SELECT v.id, v.band, v.created_at, v.bank_sha, v.overridden_gaps, v.coverage_overridden, v.decided
+         FROM vacancies v WHERE {FILTER} ORDER BY v.created_at, v.id"
     ))?;
     let mut rows = stmt.query(params![f.since, f.until, f.band, f.service])?;
     while let Some(r) = rows.next()? {
@@ -349,6 +365,9 @@ fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
             id,
             band: r.get(1)?,
             created: r.get(2)?,
+            overridden_gaps: r.get(4)?,
+            coverage_overridden: r.get::<_, i64>(5)? != 0,
+            decided: r.get::<_, i64>(6)? != 0,
             categories: vec![],
         });
         v.bank.push(r.get(3)?);
@@ -370,11 +389,13 @@ struct Plans {
 
 fn read_plans(conn: &Connection, vacancies: &Vacancies) -> Result<Plans> {
     // Each bank parsed once, for its questions' categories.
-    let mut bank_categories: HashMap<i64, HashMap<String, String>> = HashMap::new();
-    for &b in &vacancies.bank {
-        if let std::collections::hash_map::Entry::Vacant(e) = bank_categories.entry(b) {
+    let mut bank_categories: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for b in &vacancies.bank {
+        if let std::collections::hash_map::Entry::Vacant(e) = bank_categories.entry(b.clone()) {
             let yaml: String =
-                conn.query_row("SELECT yaml FROM banks WHERE id = ?1", [b], |r| r.get(0))?;
+                conn.query_row("SELECT yaml FROM banks WHERE sha256 = ?1", [b], |r| {
+                    r.get(0)
+                })?;
             let bank =
                 crate::bank::parse(&yaml, "stored bank").map_err(|e| anyhow::anyhow!("{e}"))?;
             e.insert(
@@ -442,12 +463,13 @@ fn read_scores(
 ) -> Result<(AuditScores, Vec<PanelMember>, Plans)> {
     let mut lookup = VacancyLookup::new(&vacancies.index);
     let (mut panellists, mut pidx) = (Vec::new(), HashMap::new());
-    // Panellist id → (name index, vacancy index).
-    let mut panellist_of: Vec<(u32, u32)> = Vec::new();
+    // Panellist id → (person index, vacancy index). People are pooled across vacancies by identity.
+    let mut panellist_of: HashMap<i64, (u32, u32)> = HashMap::new();
     let mut panels = Vec::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT p.id, p.name, p.vacancy, p.trained_on, e.nhs_code FROM panellists p
+            "SELECT p.id, pe.name, p.vacancy, p.trained_on, e.nhs_code, p.stood_down FROM panellists p
+             JOIN people pe ON pe.id = p.person
              LEFT JOIN panellist_ethnicity e ON e.panellist = p.id",
         )?;
         let mut rows = stmt.query([])?;
@@ -456,17 +478,15 @@ fn read_scores(
                 continue;
             };
             let name = intern(&mut panellists, &mut pidx, r.get_ref(1)?.as_str()?);
-            put(
-                &mut panellist_of,
-                r.get::<_, i64>(0)? as usize,
-                (name, v),
-                (NONE, NONE),
-            );
-            panels.push(PanelMember {
-                vacancy: v,
-                ethnicity: r.get(4)?,
-                trained_on: r.get(3)?,
-            });
+            panellist_of.insert(r.get::<_, i64>(0)?, (name, v));
+            // Composition is judged on the panel as it stands (members who stood down are not on it).
+            if r.get::<_, i64>(5)? == 0 {
+                panels.push(PanelMember {
+                    vacancy: v,
+                    ethnicity: r.get(4)?,
+                    trained_on: r.get(3)?,
+                });
+            }
         }
     }
     let plans = read_plans(conn, vacancies)?;
@@ -487,15 +507,15 @@ fn read_scores(
         while let Some(r) = rows.next()? {
             // A sheet's panellist and candidate are found through the same vacancy when it is
             // opened, so the panellist's vacancy is the sheet's.
-            let p = r.get::<_, i64>(2)? as usize;
-            let Some(&(panellist, vacancy)) = panellist_of.get(p).filter(|x| x.1 != NONE) else {
+            let p = r.get::<_, i64>(2)?;
+            let Some(&(panellist, vacancy)) = panellist_of.get(&p) else {
                 continue;
             };
             let positions = &plans.positions[vacancy as usize];
             let offset = values.len();
             values.resize(offset + positions.len(), f64::NAN);
             let text = r.get_ref(3)?.as_str()?;
-            let ok = schema::parse_sealed(text, |position, score| {
+            let ok = parse_sealed(text, |position, score| {
                 if let Some(i) = positions.iter().position(|p| *p == position) {
                     values[offset + i] = score as f64;
                     count += 1;
@@ -576,12 +596,9 @@ fn snapshot(conn: &Connection) -> Result<i64> {
 
 /// A second connection to the same file, for reading in parallel. Opened on the thread that uses it,
 /// so an encrypted database's key derivation overlaps the other thread's reading.
-fn open_reader(path: &std::path::Path, key: Option<&str>) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {} a second time", path.display()))?;
+fn open_reader(path: &std::path::Path, key: Option<&str>, read_only: bool) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, reader_flags(read_only))
+        .with_context(|| format!("cannot open {} a second time", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     if let Some(k) = key {
         conn.pragma_update(None, "key", k)?;
@@ -589,14 +606,24 @@ fn open_reader(path: &std::path::Path, key: Option<&str>) -> Result<Connection> 
     Ok(conn)
 }
 
+/// Read-only connections for a read-only database.
+fn reader_flags(read_only: bool) -> OpenFlags {
+    if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    }
+}
+
 /// Runs `read` in a read transaction on a new connection; returns its snapshot's last event number
 /// with the result, so readers on several connections can check they saw the same data.
 fn on_reader<T>(
     path: &std::path::Path,
     key: Option<&str>,
+    read_only: bool,
     read: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<(i64, T)> {
-    let reader = open_reader(path, key)?;
+    let reader = open_reader(path, key, read_only)?;
     let tx = begin_read(&reader)?;
     let seq = snapshot(&tx)?;
     Ok((seq, read(&tx)?))
@@ -607,14 +634,20 @@ impl Store {
         // A write landing between the snapshots is retried; writes are short, so this settles.
         for _ in 0..5 {
             let main = begin_read(&self.conn)?;
+            let tail = super::log::tail(&main)?;
             let vacancies = read_vacancies(&main, f)?;
             let main_seq = snapshot(&main)?;
-            let (index, path, key) = (&vacancies.index, &self.path, self.key.as_deref());
+            let (index, path, key, ro) = (
+                &vacancies.index,
+                &self.path,
+                self.key.as_deref(),
+                self.read_only,
+            );
             // Two more connections, each reading one big table in parallel with this one.
             let (candidates, monitoring, scores) = std::thread::scope(|s| {
                 let candidates =
-                    s.spawn(|| on_reader(path, key, |c| read_candidate_vacancies(c, index)));
-                let monitoring = s.spawn(|| on_reader(path, key, read_monitoring));
+                    s.spawn(|| on_reader(path, key, ro, |c| read_candidate_vacancies(c, index)));
+                let monitoring = s.spawn(|| on_reader(path, key, ro, read_monitoring));
                 let scores = read_scores(&main, &vacancies);
                 (
                     candidates.join().expect("candidates reader"),
@@ -622,27 +655,23 @@ impl Store {
                     scores,
                 )
             });
-            let (seq_c, cand_vacancy) = candidates?;
+            let (seq_c, cands) = candidates?;
             let (seq_m, monitoring) = monitoring?;
             let (mut scores, panels, plans) = scores?;
             drop(main);
             if seq_c != main_seq || seq_m != main_seq {
                 continue;
             }
-            let pipeline = combine(cand_vacancy, monitoring);
+            let pipeline = combine(cands, monitoring);
             for c in &mut scores.candidates {
-                let id = c.id as usize;
-                if pipeline.cand_vacancy.get(id) != Some(&c.vacancy) {
+                let at = pipeline.cands.position(c.id);
+                if at.map(|i| pipeline.cands.vacancy[i]) != Some(c.vacancy) {
                     bail!(
-                        "candidate {} has sealed sheets from another vacancy's panel; run `fairpanel verify`",
+                        "candidate {} has revealed scores from another vacancy's panel; run `fairpanel verify`",
                         c.id
                     );
                 }
-                c.ethnicity = pipeline
-                    .cand_code
-                    .get(id)
-                    .copied()
-                    .filter(|e| *e != u16::MAX);
+                c.ethnicity = at.map(|i| pipeline.cand_code[i]).filter(|e| *e != u16::MAX);
             }
             let mut list = vacancies.list;
             for (v, cats) in list.iter_mut().zip(plans.categories) {
@@ -655,6 +684,7 @@ impl Store {
                 scores,
                 panels,
                 diversity_questions: plans.diversity_questions,
+                tail,
             });
         }
         bail!("the database kept changing while the audit read it; try again")
@@ -669,26 +699,43 @@ mod tests {
     /// first read, and a reader that begins after a write sees a different last event.
     #[test]
     fn readers_either_side_of_a_write_see_different_last_events() {
+        use crate::record::{chain::Actor, Fact, Scope};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let mut store = Store::open(&path, "tester").unwrap();
-        store
-            .write(|t| t.event("test.first", "x", serde_json::json!({})))
-            .unwrap();
-        let early = open_reader(&path, None).unwrap();
+        let mut store = Store::open(
+            &path,
+            Actor::login("tester"),
+            None,
+            super::super::Create::Yes,
+        )
+        .unwrap();
+        let add = |name: &str| {
+            let name = name.to_string();
+            move |t: &mut super::super::Tx<'_>| {
+                let id = t.next_seq();
+                t.append(
+                    Scope::Person(id),
+                    Fact::PersonAdd(crate::record::fact::PersonAdd {
+                        name: name.clone(),
+                        roles: vec![],
+                        trained_on: None,
+                    }),
+                )
+            }
+        };
+        store.write(add("First")).unwrap();
+        let early = open_reader(&path, None, false).unwrap();
         let early = begin_read(&early).unwrap();
         let before = snapshot(&early).unwrap();
-        store
-            .write(|t| t.event("test.second", "x", serde_json::json!({})))
-            .unwrap();
-        let (after, _) = on_reader(&path, None, |_| Ok(())).unwrap();
+        store.write(add("Second")).unwrap();
+        let (after, _) = on_reader(&path, None, false, |_| Ok(())).unwrap();
         assert_ne!(before, after);
         assert_eq!(
             snapshot(&early).unwrap(),
             before,
             "the early reader kept its snapshot"
         );
-        let (again, _) = on_reader(&path, None, |_| Ok(())).unwrap();
+        let (again, _) = on_reader(&path, None, false, |_| Ok(())).unwrap();
         assert_eq!(again, after, "no write, same snapshot");
     }
 }

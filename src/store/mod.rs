@@ -1,36 +1,64 @@
-//! SQLite storage: the only module that knows SQL.
+//! Storage: the only module that knows SQL.
 //!
-//! One file per organisation or team. WAL mode and a busy timeout let several panellists score at once
-//! from separate terminals; every write runs in an IMMEDIATE transaction so concurrent writers queue on
-//! the busy timeout instead of failing with "database is locked" on upgrade from a read lock.
+//! One SQLite file per organisation or team. The event log is the record; every other table is
+//! derived from it (see [`crate::record`]) and rewritten by fairpanel alone after each change. WAL mode
+//! and a busy timeout let several panellists score at once; every write runs in an IMMEDIATE
+//! transaction so concurrent writers queue on the busy timeout instead of failing with "database is
+//! locked".
+//!
+//! Reads about one vacancy are verified on the way in ([`log`]): the vacancy's own events, the people
+//! and bank they refer to, and the chain since the last checkpoint, so a report never shows an altered
+//! record as clean, at a cost that does not grow with the rest of the database.
 
 mod audit;
 mod bulk;
-mod events;
-mod records;
+mod legacy;
+pub mod log;
+mod project;
 mod schema;
+mod verify;
 
 pub use audit::*;
 pub use bulk::*;
-pub use events::{Event, VerifyReport};
-pub use records::*;
-pub use schema::LATEST as SCHEMA_VERSION;
+pub use log::{Altered, Integrity, Loaded, TailStatus};
+pub use project::key_ids;
+pub use schema::VERSION as SCHEMA_VERSION;
+pub use verify::{Broken, VerifyReport};
 
-use anyhow::{bail, Context, Result};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use crate::record::chain::Actor;
+use crate::record::people::People;
+use crate::record::seal::{Key, Keyring};
+use crate::record::vacancy::VacancyState;
+use crate::record::{Banks, Fact, Scope};
+use anyhow::{anyhow, bail, Context, Result};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `PRAGMA application_id` of fairpanel databases ("FPNL").
 pub const APPLICATION_ID: i64 = 0x4650_4E4C;
 
+/// Events between automatic checkpoints: a reader walks at most this many events of other scopes.
+pub const CHECKPOINT_EVERY: i64 = 1024;
+
+/// Whether a missing database file may be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// `init` and the demo: create it.
+    Yes,
+    /// Every other command: a missing file is a mistake (a mistyped `--db`).
+    No,
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     /// Who is acting, recorded in every event.
-    actor: String,
-    /// The encryption key, kept so backups are encrypted with it too.
+    actor: Actor,
+    /// The database encryption key, kept so backups are encrypted with it too.
     key: Option<String>,
+    read_only: bool,
 }
 
 /// The database location: `--db`, else `FAIRPANEL_DB` (both handled by clap), else the platform data dir.
@@ -64,60 +92,178 @@ fn describe_sqlite(e: &rusqlite::Error, path: &Path) -> Option<String> {
     None
 }
 
-impl Store {
-    /// Open (creating if absent) a fairpanel database. A foreign SQLite file, a damaged file or one
-    /// written by a newer fairpanel is refused and left untouched.
-    pub fn open(path: &Path, actor: &str) -> Result<Store> {
-        Store::open_with_key(path, actor, None)
-    }
+fn is_read_only_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+        )
+    })
+}
 
-    /// Open with an encryption key (SQLCipher, behind the `encryption` feature).
-    pub fn open_with_key(path: &Path, actor: &str, key: Option<&str>) -> Result<Store> {
+/// The existing `.db` files beside a missing one, nearest name first, to suggest after a typo.
+fn nearby(path: &Path) -> Vec<String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let want = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut found: Vec<(usize, String)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().to_string();
+            (n.ends_with(".db") && e.path().is_file()).then(|| (edit_distance(&want, &n), n))
+        })
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| dir.join(n).display().to_string())
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Refuse anything at `path` that is not a regular file, before touching it.
+fn check_path(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => bail!(
+            "{} is not a regular file (a directory, device or pipe); fairpanel keeps its database in a file \
+             and left this untouched",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn connect(path: &Path, flags: OpenFlags, key: Option<&str>) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    if let Some(k) = key {
+        // SQLCipher needs the key before anything else touches the file.
+        conn.pragma_update(None, "key", k)?;
+    }
+    // The guard the derived tables' triggers call: only fairpanel's connections define it.
+    conn.create_scalar_function(
+        "fp_writer",
+        0,
+        rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |_| Ok(1i64),
+    )?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Open an existing fairpanel database (or create one, for `init` and the demo). A foreign SQLite
+    /// file, a damaged file, a non-regular file or one written by a newer fairpanel is refused and
+    /// left untouched. When the file or its directory is read-only, the database is opened read-only
+    /// and only reads work.
+    pub fn open(path: &Path, actor: Actor, key: Option<&str>, create: Create) -> Result<Store> {
         if key.is_some() && !cfg!(feature = "encryption") {
             bail!(
                 "a database key was given, but this fairpanel was built without encryption; \
                  build it with `cargo build --release --features encryption`"
             );
         }
-        let created = !path.exists();
-        if created {
+        let exists = check_path(path)?;
+        if !exists {
+            if create == Create::No {
+                let mut msg = format!(
+                    "there is no fairpanel database at {}. Create one with `fairpanel --db {} init`",
+                    path.display(),
+                    path.display()
+                );
+                let near = nearby(path);
+                if !near.is_empty() {
+                    msg.push_str(&format!(", or did you mean {}?", near.join(" or ")));
+                }
+                bail!(msg);
+            }
             create_private(path)?;
         } else if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
             // An empty file becomes a new database: make it private like one fairpanel creates.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                    .with_context(|| format!("cannot make {} private", path.display()))?;
+            make_private(path)?;
+        }
+        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |flags| -> Result<Store> {
+            let conn = connect(path, flags, key)?;
+            let store = Store {
+                conn,
+                path: path.to_path_buf(),
+                actor: actor.clone(),
+                key: key.map(str::to_string),
+                read_only: !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE),
+            };
+            store
+                .identify()
+                .map_err(|e| match e.downcast_ref::<rusqlite::Error>() {
+                    Some(se) => match describe_sqlite(se, path) {
+                        Some(m) => anyhow!(m),
+                        None => e,
+                    },
+                    None => e,
+                })?;
+            Ok(store)
+        };
+        let mut store = match attempt(rw) {
+            Ok(s) => s,
+            Err(e) if is_read_only_error(&e) => {
+                attempt(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .with_context(|| format!("{} could only be opened read-only", path.display()))?
+            }
+            Err(e) => return Err(e),
+        };
+        if !store.read_only {
+            let setup = (|| -> Result<()> {
+                store.conn.pragma_update(None, "journal_mode", "WAL")?;
+                store.conn.pragma_update(None, "synchronous", "FULL")?;
+                // Deleted content (an erased key, a replaced row) is overwritten, not left in free pages.
+                store.conn.pragma_update(None, "secure_delete", "ON")?;
+                store.migrate()
+            })();
+            match setup {
+                Ok(()) => {}
+                Err(e) if is_read_only_error(&e) => {
+                    store = attempt(
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                }
+                Err(e) => return Err(e),
             }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        if let Some(k) = key {
-            // SQLCipher needs the key before anything else touches the file.
-            conn.pragma_update(None, "key", k)?;
+        if store.read_only {
+            let v: i64 = store
+                .conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if v != schema::VERSION {
+                bail!(
+                    "{} needs upgrading (schema {v}) but is read-only; open it once where it can be written",
+                    path.display()
+                );
+            }
         }
-        let store = Store {
-            conn,
-            path: path.to_path_buf(),
-            actor: actor.to_string(),
-            key: key.map(str::to_string),
-        };
-        store
-            .identify()
-            .map_err(|e| match e.downcast_ref::<rusqlite::Error>() {
-                Some(se) => match describe_sqlite(se, path) {
-                    Some(m) => anyhow::anyhow!(m),
-                    None => e,
-                },
-                None => e,
-            })?;
-        store.conn.pragma_update(None, "journal_mode", "WAL")?;
-        store.conn.pragma_update(None, "synchronous", "FULL")?;
-        store.conn.pragma_update(None, "foreign_keys", "ON")?;
-        store.migrate()?;
         Ok(store)
     }
 
@@ -138,33 +284,43 @@ impl Store {
                 self.path.display()
             );
         }
-        if version > schema::LATEST {
+        if version > schema::VERSION {
             bail!(
                 "{} was written by a newer fairpanel (schema version {version}; this fairpanel knows up to {}). \
                  Upgrade fairpanel to open it; the file was left untouched",
                 self.path.display(),
-                schema::LATEST
+                schema::VERSION
             );
         }
         Ok(())
     }
 
-    fn migrate(&self) -> Result<()> {
+    fn migrate(&mut self) -> Result<()> {
         let current: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if current == schema::LATEST {
+        if current == schema::VERSION {
             return Ok(());
         }
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.
         let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
-            tx.execute_batch(sql)
-                .with_context(|| format!("applying schema migration {}", i + 1))?;
+        if current == 0 {
+            tx.execute_batch(&schema::current())
+                .context("creating the database")?;
+        } else if current < schema::VERSION {
+            for (i, sql) in schema::LEGACY_MIGRATIONS
+                .iter()
+                .enumerate()
+                .skip(current as usize)
+            {
+                tx.execute_batch(sql)
+                    .with_context(|| format!("applying schema migration {}", i + 1))?;
+            }
+            legacy::upgrade(&tx).context("upgrading the record to schema 5")?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", schema::LATEST)?;
+        tx.pragma_update(None, "user_version", schema::VERSION)?;
         tx.commit()?;
         Ok(())
     }
@@ -173,74 +329,581 @@ impl Store {
         &self.path
     }
 
-    pub fn actor(&self) -> &str {
+    pub fn actor(&self) -> &Actor {
         &self.actor
     }
 
-    pub fn set_actor(&mut self, actor: &str) {
-        self.actor = actor.to_string();
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.actor = actor;
     }
 
-    /// Run `f` in an IMMEDIATE transaction and commit it.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Run `f` in an IMMEDIATE transaction; on success the changed vacancies' and people's derived
+    /// rows are rewritten, a checkpoint is added when one is due, and it commits.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            bail!(
+                "{} is read-only here: reads work, changes cannot be recorded",
+                self.path.display()
+            );
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = {
-            let t = Tx {
-                tx: &tx,
-                actor: &self.actor,
-            };
-            f(&t)?
+            let mut t = Tx::begin(&tx, self.actor.clone())?;
+            let out = f(&mut t)?;
+            t.finish()?;
+            out
         };
         tx.commit()?;
         Ok(out)
     }
 
-    /// Copy the database with SQLite's online backup API (safe while others write).
+    /// Run `f` inside one read transaction, so everything it reads comes from one snapshot.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.finish()?;
+        Ok(out)
+    }
+
+    /// Copy the database with SQLite's online backup API (safe while others write), to a temporary
+    /// file renamed into place only when complete, so an interrupted backup leaves nothing that looks
+    /// like one.
     pub fn backup(&self, to: &Path) -> Result<()> {
-        if to.exists() {
+        if to.exists() || to.is_symlink() {
             bail!("{} exists; choose a new file for the backup", to.display());
         }
-        create_private(to)?;
-        let mut dst = Connection::open(to)?;
-        if let Some(k) = &self.key {
-            dst.pragma_update(None, "key", k)?;
+        let tmp = crate::fsutil::temp_beside(to)?;
+        let result = (|| -> Result<()> {
+            let mut dst = Connection::open(&tmp)?;
+            if let Some(k) = &self.key {
+                dst.pragma_update(None, "key", k)?;
+            }
+            {
+                let b = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
+                b.run_to_completion(256, Duration::from_millis(5), None)?;
+            }
+            dst.pragma_update(None, "journal_mode", "DELETE")?;
+            let ok: String = dst.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+            if ok != "ok" {
+                bail!("the backup copy failed its check: {ok}");
+            }
+            drop(dst);
+            crate::fsutil::sync_file(&tmp)?;
+            crate::fsutil::rename_new(&tmp, to)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
         }
-        let b = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
-        b.run_to_completion(256, Duration::from_millis(5), None)?;
+        result.with_context(|| format!("backing up to {}", to.display()))
+    }
+
+    /// After an erasure: fold the write-ahead log back and compact the file, so erased keys do not
+    /// linger in free pages or in the WAL.
+    pub fn compact(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A vacancy read back from its record, checked on the way in (see [`log`]).
+    pub fn vacancy(&self, id: &str) -> Result<Loaded> {
+        self.read(|c| {
+            let t = log::tail(c)?;
+            let (mut people, mut banks) = (People::default(), Banks::default());
+            log::load_vacancy_with(c, id, &mut people, &mut banks, t)
+        })
+    }
+
+    /// The chain from the latest checkpoint to the head, checked.
+    pub fn tail(&self) -> Result<TailStatus> {
+        self.read(log::tail)
+    }
+
+    /// The person called `name`, from their checked record.
+    pub fn person_named(&self, name: &str) -> Result<Option<crate::record::people::Person>> {
+        self.read(|c| {
+            let id: Option<i64> = c
+                .query_row("SELECT id FROM people WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let mut people = People::default();
+            log::load_person(c, id, &mut people)?;
+            let p = people.get(id).cloned();
+            match &p {
+                Some(p) if p.name == name => Ok(Some(p.clone())),
+                // The index said one thing and the record another: the table was edited.
+                _ => Err(log::Altered(format!("the people table names {name:?} wrongly")).into()),
+            }
+        })
+    }
+
+    /// Everyone, from their checked records, by id.
+    pub fn people(&self) -> Result<People> {
+        self.read(|c| {
+            let ids: Vec<i64> = c
+                .prepare("SELECT id FROM people ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let t = log::tail(c)?;
+            let mut people = People::default();
+            for id in ids {
+                log::load_person_checked(c, id, &mut people, &t)?;
+            }
+            Ok(people)
+        })
+    }
+
+    /// Vacancies as listed (from the derived table), oldest first.
+    pub fn vacancy_list(&self) -> Result<Vec<VacancySummary>> {
+        self.read(|c| {
+            log::tail(c)?;
+            let mut stmt = c.prepare(
+                "SELECT id, title, band, service, questions, decided, created_at FROM vacancies
+                 ORDER BY created_at, id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(VacancySummary {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        band: r.get(2)?,
+                        service: r.get(3)?,
+                        questions: r.get(4)?,
+                        decided: r.get::<_, i64>(5)? != 0,
+                        created_at: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn vacancy_ids(&self) -> Result<HashSet<String>> {
+        self.read(|c| {
+            let ids = c
+                .prepare("SELECT id FROM vacancies")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+    }
+
+    /// The last `limit` events (all when `None`), oldest first, with the candidates revealed so far.
+    pub fn events(&self, limit: Option<usize>) -> Result<(Vec<crate::record::EventRow>, Revealed)> {
+        self.read(|c| {
+            log::tail(c)?;
+            let limit = limit.map(|l| l as i64).unwrap_or(-1);
+            let mut stmt = c.prepare(
+                "SELECT seq, at, actor, auth, action, scope, scope_seq, scope_prev, payload, prev_hash, hash
+                 FROM events ORDER BY seq DESC LIMIT ?1",
+            )?;
+            let mut out: Vec<crate::record::EventRow> = stmt
+                .query_map([limit], |r| {
+                    Ok(crate::record::EventRow {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        auth: r.get(3)?,
+                        action: r.get(4)?,
+                        scope: r.get(5)?,
+                        scope_seq: r.get(6)?,
+                        scope_prev: r.get(7)?,
+                        payload: r.get(8)?,
+                        prev_hash: r.get(9)?,
+                        hash: r.get(10)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            out.reverse();
+            // Revealed candidates, from the reveal events themselves.
+            let mut revealed = HashSet::new();
+            let mut stmt =
+                c.prepare("SELECT scope, payload FROM events WHERE action = 'candidate.reveal'")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let scope: String = r.get(0)?;
+                let payload: String = r.get(1)?;
+                if let (Some(v), Ok(Fact::Reveal(rv))) =
+                    (scope.strip_prefix("vacancy:"), Fact::parse("candidate.reveal", &payload))
+                {
+                    revealed.insert((v.to_string(), rv.reference));
+                }
+            }
+            Ok((out, revealed))
+        })
     }
 }
 
-/// A write transaction with the acting person attached.
-pub struct Tx<'a> {
-    tx: &'a Transaction<'a>,
-    actor: &'a str,
+impl Store {
+    /// The hash of event `seq`, if there is one.
+    pub fn event_hash(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Every signature in the record.
+    pub fn signatures(&self) -> Result<Vec<crate::record::fact::Signature>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT payload FROM events WHERE scope = 'chain' AND action = 'chain.signature' ORDER BY seq")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.iter()
+            .map(|p| match Fact::parse("chain.signature", p) {
+                Ok(Fact::Signature(s)) => Ok(s),
+                _ => Err(log::Altered("a signature does not read back".into()).into()),
+            })
+            .collect()
+    }
+
+    /// Sign the current head with a private key (hex) and record the signature.
+    pub fn sign(&mut self, secret_hex: &str) -> Result<crate::record::fact::Signature> {
+        let t = self.tail()?;
+        let (public_key, signature) =
+            crate::record::sign::sign(secret_hex, t.receipt.events, &t.receipt.head)?;
+        let s = crate::record::fact::Signature {
+            through: t.receipt.events,
+            head: t.receipt.head.clone(),
+            public_key,
+            signature,
+        };
+        let fact = Fact::Signature(s.clone());
+        self.write(|tx| {
+            if tx.next_seq() != s.through + 1 {
+                bail!("the record changed while signing; sign again");
+            }
+            tx.append(Scope::Chain, fact)
+        })?;
+        Ok(s)
+    }
 }
 
-impl std::ops::Deref for Tx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.tx
+/// (vacancy, candidate ref) pairs revealed so far.
+pub type Revealed = HashSet<(String, String)>;
+
+/// A vacancy as listed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VacancySummary {
+    pub id: String,
+    pub title: String,
+    pub band: Option<String>,
+    pub service: Option<String>,
+    pub questions: i64,
+    pub decided: bool,
+    pub created_at: String,
+}
+
+/// A write transaction: the acting person, the states it has loaded (and changed), and the head of
+/// the chain.
+pub struct Tx<'a> {
+    conn: &'a Connection,
+    actor: Actor,
+    head: log::Head,
+    people: People,
+    banks: Banks,
+    vacancies: HashMap<String, VacancyState>,
+    keys: Keyring,
+    /// Scopes whose derived rows must be rewritten at the end.
+    dirty_vacancies: HashSet<String>,
+    dirty_people: HashSet<i64>,
+    new_banks: Vec<String>,
+}
+
+impl<'a> Tx<'a> {
+    fn begin(conn: &'a Connection, actor: Actor) -> Result<Tx<'a>> {
+        Ok(Tx {
+            conn,
+            actor,
+            head: log::Head::read(conn)?,
+            people: People::default(),
+            banks: Banks::default(),
+            vacancies: HashMap::new(),
+            keys: Keyring::default(),
+            dirty_vacancies: HashSet::new(),
+            dirty_people: HashSet::new(),
+            new_banks: Vec::new(),
+        })
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.actor = actor;
+    }
+
+    /// A vacancy's state, verified and folded from its events (once per transaction).
+    pub fn vacancy(&mut self, id: &str) -> Result<&VacancyState> {
+        self.load_vacancy(id)?;
+        Ok(&self.vacancies[id])
+    }
+
+    /// Whether a vacancy exists.
+    pub fn has_vacancy(&mut self, id: &str) -> Result<bool> {
+        Ok(self.vacancies.contains_key(id)
+            || log::scope_exists(self.conn, &Scope::Vacancy(id.into()).to_string())?)
+    }
+
+    fn load_vacancy(&mut self, id: &str) -> Result<()> {
+        if self.vacancies.contains_key(id) {
+            return Ok(());
+        }
+        let loaded = log::load_vacancy(self.conn, id, &mut self.people, &mut self.banks, false)?;
+        for (k, key) in loaded.keys {
+            self.keys.insert(k, key);
+        }
+        for k in &loaded.state.erased_keys {
+            self.keys.mark_erased(*k);
+        }
+        self.vacancies.insert(id.to_string(), loaded.state);
+        Ok(())
+    }
+
+    /// A person, verified and folded from their events.
+    pub fn person(&mut self, id: i64) -> Result<&crate::record::people::Person> {
+        log::load_person(self.conn, id, &mut self.people)?;
+        self.people
+            .get(id)
+            .ok_or_else(|| anyhow!("there is no person {id}"))
+    }
+
+    /// A person by name, if any.
+    pub fn person_named(&mut self, name: &str) -> Result<Option<crate::record::people::Person>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM people WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match id {
+            Some(id) => Ok(Some(self.person(id)?.clone())),
+            None => Ok(None),
+        }
+    }
+
+    pub fn people(&self) -> &People {
+        &self.people
+    }
+
+    /// The person an invitation token (its SHA-256) was issued to.
+    pub fn invite_person(&self, token_sha256: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT person FROM invites WHERE token_sha256 = ?1",
+                [token_sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Whether anyone holds an organisation role (e.g. "hr").
+    pub fn any_with_role(&self, role: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM people WHERE ',' || roles || ',' LIKE '%,' || ?1 || ',%' LIMIT 1",
+                [role],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether `chair` chairs a panel `member` sits on.
+    pub fn chairs_panel_of(&self, chair: i64, member: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM panellists c JOIN panellists m ON m.vacancy = c.vacancy
+                 WHERE c.person = ?1 AND c.role = 'chair' AND c.stood_down = 0 AND m.person = ?2 LIMIT 1",
+                params![chair, member],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The person a browser session (its SHA-256) belongs to.
+    pub fn session_person(&self, token_sha256: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT person FROM sessions WHERE token_sha256 = ?1",
+                [token_sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The bank with this SHA-256, if stored.
+    pub fn bank_stored(&mut self, sha: &str) -> Result<bool> {
+        Ok(self.banks.by_sha.contains_key(sha) || log::load_bank(self.conn, sha, &mut self.banks)?)
+    }
+
+    /// A new random key for sealing personal data; returns its id and bytes.
+    pub fn new_key(&mut self) -> Result<(i64, Key)> {
+        let key = crate::record::seal::new_key();
+        self.conn
+            .execute("INSERT INTO keys (key) VALUES (?1)", [&key[..]])?;
+        let id = self.conn.last_insert_rowid();
+        self.keys.insert(id, key);
+        Ok((id, key))
+    }
+
+    /// The key with this id (loaded with the vacancy that uses it).
+    pub fn key(&mut self, id: i64) -> Result<Key> {
+        if let Some(k) = self.keys.get(id) {
+            return Ok(*k);
+        }
+        let k = log::read_key(self.conn, id)?
+            .ok_or_else(|| anyhow!("the key that seals this value is missing"))?;
+        self.keys.insert(id, k);
+        Ok(k)
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// Destroy keys, erasing everything sealed under them.
+    pub fn destroy_keys(&mut self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            self.conn.execute("DELETE FROM keys WHERE id = ?1", [id])?;
+            self.keys.mark_erased(*id);
+        }
+        Ok(())
+    }
+
+    /// Append an event to the log, folding it into the state it belongs to first: a fact the record's
+    /// invariants refuse is never written. Returns its seq.
+    pub fn append(&mut self, scope: Scope, fact: Fact) -> Result<i64> {
+        self.append_inner(scope, fact, None)
+    }
+
+    /// As [`Tx::append`], recording a past time (bulk loads and upgrades of earlier history).
+    pub fn append_at(&mut self, scope: Scope, fact: Fact, at: &str) -> Result<i64> {
+        self.append_inner(scope, fact, Some(at.to_string()))
+    }
+
+    fn append_inner(&mut self, scope: Scope, fact: Fact, at: Option<String>) -> Result<i64> {
+        let scope_name = scope.to_string();
+        if let Scope::Vacancy(v) = &scope {
+            if !matches!(fact, Fact::VacancyCreate(_)) {
+                self.load_vacancy(v)?;
+            }
+        }
+        if let Scope::Person(p) = &scope {
+            if !matches!(fact, Fact::PersonAdd(_)) {
+                log::load_person(self.conn, *p, &mut self.people)?;
+            }
+        }
+        let at = at.unwrap_or_else(crate::model::now);
+        let row = self
+            .head
+            .next_at(self.conn, &self.actor, &scope_name, &fact, at)?;
+        let ctx_err = |e: String| anyhow!("{e}");
+        match &scope {
+            Scope::Vacancy(v) => {
+                if let Fact::VacancyCreate(c) = &fact {
+                    if self.has_vacancy(v)? {
+                        bail!("vacancy {v:?} already exists");
+                    }
+                    let ctx = crate::record::Context {
+                        people: &self.people,
+                        banks: &self.banks,
+                    };
+                    let st = VacancyState::create(&row, c, &ctx).map_err(ctx_err)?;
+                    self.vacancies.insert(v.clone(), st);
+                } else {
+                    let ctx = crate::record::Context {
+                        people: &self.people,
+                        banks: &self.banks,
+                    };
+                    let st = self.vacancies.get_mut(v).expect("loaded above");
+                    st.apply(&row, &fact, &ctx).map_err(ctx_err)?;
+                }
+                if project::changes_rows(&fact) {
+                    self.dirty_vacancies.insert(v.clone());
+                }
+            }
+            Scope::Person(p) => {
+                self.people.apply(&row, &fact).map_err(ctx_err)?;
+                self.dirty_people.insert(*p);
+            }
+            Scope::Bank(sha) => {
+                let Fact::BankStore(b) = &fact else {
+                    bail!("only a bank belongs to a bank's scope");
+                };
+                self.banks.apply(&row, b).map_err(ctx_err)?;
+                self.new_banks.push(sha.clone());
+            }
+            Scope::Chain | Scope::Org => {}
+        }
+        self.head.write(self.conn, &row)?;
+        Ok(row.seq)
+    }
+
+    /// The seq of a person added by `person.add` is the id it gets; this is the seq the next event gets.
+    pub fn next_seq(&self) -> i64 {
+        self.head.seq + 1
+    }
+
+    /// Rewrite the derived rows of one vacancy now and forget its state (bulk loads, to bound memory).
+    pub fn flush_vacancy(&mut self, id: &str) -> Result<()> {
+        if self.dirty_vacancies.remove(id) {
+            let st = &self.vacancies[id];
+            project::write_vacancy(self.conn, st, &self.keys)?;
+        }
+        self.vacancies.remove(id);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        for sha in std::mem::take(&mut self.new_banks) {
+            project::write_bank(self.conn, &sha, &self.banks)?;
+        }
+        let dirty: Vec<String> = self.dirty_vacancies.drain().collect();
+        for v in dirty {
+            project::write_vacancy(self.conn, &self.vacancies[&v], &self.keys)?;
+        }
+        for p in std::mem::take(&mut self.dirty_people) {
+            project::write_person(self.conn, &self.people, p)?;
+        }
+        if self.head.seq - self.head.checkpoint >= CHECKPOINT_EVERY {
+            log::checkpoint(self.conn, &mut self.head, false)?;
+        }
+        Ok(())
     }
 }
 
 /// Create an empty file readable and writable by its owner only (and its directory, if missing).
 fn create_private(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                b.mode(0o700);
-            }
-            b.create(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+        crate::fsutil::create_private_dir(dir)?;
     }
+    // create_new does not follow a link at `path`: it fails instead.
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -253,20 +916,35 @@ fn create_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
+fn make_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open(p: &Path) -> Result<Store> {
+        Store::open(p, Actor::login("t"), None, Create::Yes)
+    }
 
     #[test]
     fn new_file_is_private_and_versioned() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("x.db");
-        let s = Store::open(&p, "t").unwrap();
+        let s = open(&p).unwrap();
         let v: i64 = s
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(v, schema::LATEST);
+        assert_eq!(v, schema::VERSION);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -276,15 +954,22 @@ mod tests {
     }
 
     #[test]
-    fn reopen_is_idempotent() {
+    fn reopen_is_idempotent_and_a_missing_file_is_not_created() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("x.db");
-        drop(Store::open(&p, "t").unwrap());
-        Store::open(&p, "t").unwrap();
+        let p = d.path().join("team.db");
+        drop(open(&p).unwrap());
+        Store::open(&p, Actor::login("t"), None, Create::No).unwrap();
+        let typo = d.path().join("teem.db");
+        let e = Store::open(&typo, Actor::login("t"), None, Create::No)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("init") && e.contains("team.db"), "{e}");
+        assert!(!typo.exists());
     }
 
     #[test]
-    fn foreign_and_newer_files_are_refused_untouched() {
+    fn foreign_newer_and_special_files_are_refused_untouched() {
         let d = tempfile::tempdir().unwrap();
         let foreign = d.path().join("foreign.db");
         {
@@ -293,18 +978,18 @@ mod tests {
                 .unwrap();
         }
         let before = std::fs::read(&foreign).unwrap();
-        let e = Store::open(&foreign, "t").err().unwrap().to_string();
+        let e = open(&foreign).err().unwrap().to_string();
         assert!(e.contains("another application"), "{e}");
         assert_eq!(std::fs::read(&foreign).unwrap(), before);
 
         let newer = d.path().join("newer.db");
-        drop(Store::open(&newer, "t").unwrap());
+        drop(open(&newer).unwrap());
         {
             let c = Connection::open(&newer).unwrap();
-            c.pragma_update(None, "user_version", schema::LATEST + 1)
+            c.pragma_update(None, "user_version", schema::VERSION + 1)
                 .unwrap();
         }
-        let e = Store::open(&newer, "t").err().unwrap().to_string();
+        let e = open(&newer).err().unwrap().to_string();
         assert!(e.contains("newer fairpanel"), "{e}");
 
         let text = d.path().join("notes.txt");
@@ -313,7 +998,10 @@ mod tests {
             "hello, this is not a database at all, not even close....",
         )
         .unwrap();
-        let e = Store::open(&text, "t").err().unwrap().to_string();
+        let e = open(&text).err().unwrap().to_string();
         assert!(e.contains("not a fairpanel database"), "{e}");
+
+        let e = open(d.path()).err().unwrap().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 }

@@ -1,7 +1,200 @@
-//! Schema migrations, applied in order; `PRAGMA user_version` holds how many have run.
+//! The schema. A new database is created at [`VERSION`] directly. A database written by an older
+//! fairpanel (schema 1 to 4, whose tables were not derived from the log) is first brought to schema 4
+//! by [`LEGACY_MIGRATIONS`], then upgraded by `legacy::upgrade`, which re-records its history as
+//! events and keeps the old log, still verifiable, in `legacy_events`.
 //! Never edit a migration that has shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[
+/// Schema version of databases this fairpanel writes (`PRAGMA user_version`).
+pub const VERSION: i64 = 5;
+
+/// Tables that hold facts fairpanel derives from the event log; only fairpanel writes them (see
+/// [`protect`]), and `verify` rebuilds them from the log and compares.
+pub const DERIVED: &[&str] = &[
+    "banks",
+    "people",
+    "invites",
+    "sessions",
+    "vacancies",
+    "vacancy_questions",
+    "panellists",
+    "panellist_ethnicity",
+    "candidates",
+    "monitoring",
+    "sealed_sheets",
+    "decisions",
+    "scope_heads",
+    "scope_nodes",
+];
+
+/// Schema 5: the event log, the keys that seal personal data, and the derived tables.
+pub const CURRENT: &str = r#"
+CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    auth       TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    scope_seq  INTEGER NOT NULL,
+    scope_prev TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_scope ON events(scope, scope_seq);
+CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+-- Keys sealing personal data. Deleting one is how personal data is erased; a key is never reused
+-- (AUTOINCREMENT) and never changed.
+CREATE TABLE keys (
+    id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    key  BLOB NOT NULL CHECK (length(key) = 32)
+);
+CREATE TRIGGER keys_unchangeable BEFORE UPDATE ON keys
+    BEGIN SELECT RAISE(ABORT, 'keys are never changed'); END;
+CREATE TABLE banks (
+    sha256   TEXT PRIMARY KEY,
+    bank_id  TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    yaml     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE people (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    roles           TEXT NOT NULL,
+    trained_on      TEXT,
+    has_credential  INTEGER NOT NULL
+);
+CREATE TABLE invites (
+    token_sha256  TEXT PRIMARY KEY,
+    person        INTEGER NOT NULL,
+    purpose       TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    usable        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+    token_sha256  TEXT PRIMARY KEY,
+    person        INTEGER NOT NULL,
+    expires_at    TEXT NOT NULL,
+    live          INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE vacancies (
+    id                   TEXT PRIMARY KEY,
+    title                TEXT NOT NULL,
+    band                 TEXT,
+    service              TEXT,
+    bank_sha             TEXT NOT NULL,
+    policy_source        TEXT NOT NULL,
+    policy_yaml          TEXT NOT NULL,
+    created_at           TEXT NOT NULL,
+    questions            INTEGER NOT NULL,
+    decided              INTEGER NOT NULL,
+    overridden_gaps      INTEGER NOT NULL,
+    coverage_overridden  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE vacancy_questions (
+    vacancy   TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    question  TEXT NOT NULL,
+    category  TEXT NOT NULL,
+    PRIMARY KEY (vacancy, position)
+) WITHOUT ROWID;
+CREATE TABLE panellists (
+    id          INTEGER PRIMARY KEY,
+    vacancy     TEXT NOT NULL,
+    person      INTEGER NOT NULL,
+    role        TEXT NOT NULL,
+    trained_on  TEXT,
+    stood_down  INTEGER NOT NULL
+);
+CREATE INDEX panellists_vacancy ON panellists(vacancy);
+CREATE INDEX panellists_person ON panellists(person);
+-- Self-declared, optional, revocable; read only by the composition check and the audit's aggregates.
+CREATE TABLE panellist_ethnicity (
+    panellist  INTEGER PRIMARY KEY,
+    nhs_code   TEXT NOT NULL
+);
+CREATE TABLE candidates (
+    id         INTEGER PRIMARY KEY,
+    vacancy    TEXT NOT NULL,
+    ref        TEXT NOT NULL,
+    interview  INTEGER NOT NULL,
+    revealed   INTEGER NOT NULL,
+    withdrawn  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX candidates_ref ON candidates(vacancy, ref);
+-- Monitoring data: used only in aggregates, never on a scoring screen.
+CREATE TABLE monitoring (
+    candidate   INTEGER PRIMARY KEY,
+    stage       TEXT NOT NULL,
+    ethnicity   TEXT NOT NULL,
+    gender      TEXT,
+    disability  TEXT,
+    internal    INTEGER
+);
+-- Independent scores of revealed candidates only, one row per sheet, "position:score" pairs.
+CREATE TABLE sealed_sheets (
+    sheet      INTEGER PRIMARY KEY,
+    candidate  INTEGER NOT NULL,
+    panellist  INTEGER NOT NULL,
+    scores     TEXT NOT NULL
+);
+CREATE INDEX sealed_sheets_candidate ON sealed_sheets(candidate);
+CREATE TABLE decisions (
+    seq         INTEGER PRIMARY KEY,
+    vacancy     TEXT NOT NULL,
+    appointed   TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    unresolved  INTEGER NOT NULL
+);
+CREATE INDEX decisions_vacancy ON decisions(vacancy);
+-- The Merkle tree over scope heads that checkpoints commit to.
+CREATE TABLE scope_heads (
+    scope      TEXT PRIMARY KEY,
+    idx        INTEGER NOT NULL UNIQUE,
+    count      INTEGER NOT NULL,
+    last_seq   INTEGER NOT NULL,
+    last_hash  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE scope_nodes (
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hash   BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+"#;
+
+/// Triggers that keep every derived table (and key deletion) to fairpanel: they call `fp_writer()`, a
+/// function only fairpanel's own connections define, so a write from an SQLite shell fails with
+/// "no such function". Someone who drops the triggers can still edit the tables; `verify` then finds
+/// both the dropped triggers and the edit.
+pub fn protect() -> String {
+    let mut sql = String::new();
+    for t in DERIVED {
+        for (op, verb) in [("INSERT", "i"), ("UPDATE", "u"), ("DELETE", "d")] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER {t}_derived_{verb} BEFORE {op} ON {t} WHEN fp_writer() IS NOT 1\n    \
+                 BEGIN SELECT RAISE(ABORT, '{t} is derived from the event log: only fairpanel writes it'); END;\n"
+            ));
+        }
+    }
+    for (op, verb) in [("INSERT", "i"), ("DELETE", "d")] {
+        sql.push_str(&format!(
+            "CREATE TRIGGER keys_guard_{verb} BEFORE {op} ON keys WHEN fp_writer() IS NOT 1\n    \
+             BEGIN SELECT RAISE(ABORT, 'keys are written and erased only by fairpanel'); END;\n"
+        ));
+    }
+    sql
+}
+
+/// The whole schema of a new database.
+pub fn current() -> String {
+    format!("{CURRENT}{}", protect())
+}
+
+pub const LEGACY_MIGRATIONS: &[&str] = &[
     // 1: the core journey.
     r#"
 CREATE TABLE banks (
@@ -177,100 +370,23 @@ DROP TABLE sealed_scores;
 "#,
 ];
 
-/// The current scores of sealed sheets as `sealed_sheets` holds them, derived from the answers (the
-/// record): `{filter}` narrows it to one sheet (`?1`) or to every sealed sheet.
-fn current_sealed(answers: &str, filter: &str) -> String {
-    format!(
-        "SELECT s.id AS sheet, s.candidate, s.panellist,
-                coalesce(group_concat(vq.position || ':' || a.score, ' ' ORDER BY vq.position), '') AS scores
-         FROM sheets s
-         JOIN candidates c ON c.id = s.candidate
-         LEFT JOIN ({answers}) l ON l.sheet = s.id
-         LEFT JOIN answers a ON a.id = l.id
-         LEFT JOIN vacancy_questions vq ON vq.vacancy = c.vacancy AND vq.question = a.question
-         WHERE {filter}
-         GROUP BY s.id"
-    )
-}
-
-/// Writes (or rewrites, after a correction) the compact copy of sheet `?1`.
-pub fn seal_sheet_sql() -> String {
-    format!(
-        "INSERT OR REPLACE INTO sealed_sheets (sheet, candidate, panellist, scores) {}",
-        current_sealed(
-            "SELECT sheet, question, max(id) AS id FROM answers WHERE sheet = ?1 GROUP BY question",
-            "s.id = ?1"
-        )
-    )
-}
-
-/// Every sealed sheet's copy as it should be, for `verify` to compare with `sealed_sheets`.
-pub fn expected_sealed_sql() -> String {
-    current_sealed(
-        "SELECT sheet, question, max(id) AS id FROM answers GROUP BY sheet, question",
-        "s.submitted_at IS NOT NULL",
-    )
-}
-
-/// The `scores` text of `sealed_sheets` from (position, score) pairs in position order; the same
-/// text as [`seal_sheet_sql`] writes.
-pub fn sealed_text(pairs: impl IntoIterator<Item = (i64, i64)>) -> String {
-    let mut out = String::new();
-    for (p, s) in pairs {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&format!("{p}:{s}"));
-    }
-    out
-}
-
-/// Reads `sealed_sheets.scores`, calling `f(position, score)` for each pair; false if it is not
-/// well formed.
-pub fn parse_sealed(text: &str, mut f: impl FnMut(i64, i64)) -> bool {
-    for pair in text.split(' ').filter(|p| !p.is_empty()) {
-        let Some((p, s)) = pair.split_once(':') else {
-            return false;
-        };
-        match (p.parse(), s.parse()) {
-            (Ok(p), Ok(s)) => f(p, s),
-            _ => return false,
-        }
-    }
-    true
-}
-
-pub const LATEST: i64 = MIGRATIONS.len() as i64;
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn sealed_text_round_trips_and_refuses_what_it_did_not_write() {
-        let pairs = vec![(0, 4), (1, -2), (12, 100)];
-        let text = sealed_text(pairs.iter().copied());
-        assert_eq!(text, "0:4 1:-2 12:100");
-        let mut back = Vec::new();
-        assert!(parse_sealed(&text, |p, s| back.push((p, s))));
-        assert_eq!(back, pairs);
-        assert!(parse_sealed("", |_, _| panic!("no pairs")));
-        for bad in ["0:4 1", "0:x", "a:1", "0:4,1:3"] {
-            assert!(!parse_sealed(bad, |_, _| {}), "{bad}");
-        }
-    }
-
-    #[test]
-    fn sealed_text_is_what_sqlite_writes() {
+    fn the_schema_builds_and_protects_every_derived_table() {
         let c = rusqlite::Connection::open_in_memory().unwrap();
-        let sql: String = c
-            .query_row(
-                "SELECT group_concat(p || ':' || s, ' ' ORDER BY p)
-                 FROM (SELECT 12 AS p, 100 AS s UNION ALL SELECT 0, 4 UNION ALL SELECT 1, -2)",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(sql, sealed_text([(0, 4), (1, -2), (12, 100)]));
+        c.execute_batch(&super::current()).unwrap();
+        for t in super::DERIVED {
+            let n: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+                    [t],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 3, "{t}");
+            // Without fairpanel's function, any write is refused.
+            assert!(c.execute(&format!("DELETE FROM {t}"), []).is_err(), "{t}");
+        }
     }
 }

@@ -14,7 +14,9 @@ pub struct Env {
 pub fn command_on(db: &Path) -> Command {
     let mut c = Command::cargo_bin("fairpanel").unwrap();
     c.env_remove("FAIRPANEL_DB")
-        .env_remove("FAIRPANEL_ACTOR")
+        .env_remove("FAIRPANEL_AS")
+        .env_remove("FAIRPANEL_CREDENTIAL")
+        .env_remove("FAIRPANEL_CREDENTIAL_FILE")
         .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
         .arg("--db")
         .arg(db)
@@ -50,11 +52,114 @@ macro_rules! assert_close {
     }};
 }
 
+/// The one-time invitation printed by `panel add` or `person add`.
+pub fn invitation(out: &str) -> String {
+    out.split_whitespace()
+        .find(|w| w.starts_with("fpi_"))
+        .unwrap_or_else(|| panic!("no invitation in {out}"))
+        .trim_end_matches(['.', '`'])
+        .to_string()
+}
+
 impl Env {
+    /// A new, initialised database.
     pub fn new() -> Env {
+        let e = Env::empty();
+        e.ok(&["init"]);
+        e
+    }
+
+    /// No database yet.
+    pub fn empty() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("test.db");
         Env { dir, db }
+    }
+
+    /// The file holding `name`'s passphrase, once redeemed.
+    pub fn cred(&self, name: &str) -> PathBuf {
+        self.path(&format!("cred-{}.txt", name.replace(' ', "_")))
+    }
+
+    /// `name` redeems an invitation, saving a made-up passphrase to [`Env::cred`].
+    pub fn redeem(&self, name: &str, invitation: &str) {
+        let f = self.cred(name);
+        let _ = std::fs::remove_file(&f);
+        self.ok(&[
+            "credential",
+            "redeem",
+            "--invite",
+            invitation,
+            "--save",
+            f.to_str().unwrap(),
+        ]);
+    }
+
+    /// `panel add` with these arguments, then the new panellist redeems their invitation.
+    pub fn add_panellist(&self, args: &[&str]) -> String {
+        let mut a = vec!["panel", "add"];
+        a.extend(args);
+        let out = self.ok(&a);
+        let name = args
+            .iter()
+            .position(|x| *x == "--name")
+            .map(|i| args[i + 1])
+            .expect("--name given");
+        if out.contains("fpi_") {
+            self.redeem(name, &invitation(&out));
+        }
+        out
+    }
+
+    /// Add a person with organisation roles and redeem their invitation.
+    pub fn add_person(&self, name: &str, roles: &[&str]) {
+        let mut a = vec!["person", "add", name];
+        for r in roles {
+            a.extend(["--role", r]);
+        }
+        let out = self.ok(&a);
+        self.redeem(name, &invitation(&out));
+    }
+
+    /// The binary, acting as `name` with their passphrase.
+    pub fn cmd_as(&self, name: &str) -> Command {
+        let mut c = self.cmd();
+        c.arg("--as")
+            .arg(name)
+            .arg("--credential-file")
+            .arg(self.cred(name));
+        c
+    }
+
+    /// Run as `name` and assert success; returns stdout.
+    pub fn as_ok(&self, name: &str, args: &[&str]) -> String {
+        let out = self.cmd_as(name).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "fairpanel --as {name} {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Run as `name` and assert the exit code; returns stderr.
+    pub fn as_fails(&self, name: &str, args: &[&str], code: i32) -> String {
+        let out = self.cmd_as(name).args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "fairpanel --as {name} {args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    pub fn as_json(&self, name: &str, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        serde_json::from_str(&self.as_ok(name, &a)).unwrap()
     }
 
     pub fn cmd(&self) -> Command {
@@ -114,9 +219,7 @@ impl Env {
             "--service",
             "Northshire Talking Therapies",
         ]);
-        self.ok(&[
-            "panel",
-            "add",
+        self.add_panellist(&[
             "V1",
             "--name",
             "Ann",
@@ -127,8 +230,8 @@ impl Env {
             "--trained",
             "2026-01-10",
         ]);
-        self.ok(&["panel", "add", "V1", "--name", "Bola", "--ethnicity", "N"]);
-        self.ok(&["panel", "add", "V1", "--name", "Cy"]);
+        self.add_panellist(&["V1", "--name", "Bola", "--ethnicity", "N"]);
+        self.add_panellist(&["V1", "--name", "Cy"]);
         self.ok(&["candidate", "add", "V1", "--ref", "C-1"]);
         self.ok(&["candidate", "add", "V1", "--ref", "C-2"]);
     }
@@ -139,21 +242,24 @@ impl Env {
                 .iter()
                 .zip(s)
             {
-                self.ok(&[
-                    "score",
-                    "V1",
-                    candidate,
-                    "--panellist",
+                self.as_ok(
                     p,
-                    "--question",
-                    q,
-                    "--score",
-                    &v.to_string(),
-                    "--evidence",
-                    &format!("{p} heard evidence for {v}"),
-                ]);
+                    &[
+                        "score",
+                        "V1",
+                        candidate,
+                        "--panellist",
+                        p,
+                        "--question",
+                        q,
+                        "--score",
+                        &v.to_string(),
+                        "--evidence",
+                        &format!("{p} heard evidence for {v}"),
+                    ],
+                );
             }
-            self.ok(&["submit", "V1", candidate, "--panellist", p]);
+            self.as_ok(p, &["submit", "V1", candidate, "--panellist", p]);
         }
     }
 }

@@ -1,0 +1,133 @@
+//! Writing files that may hold personal data: private to their owner, whole or not at all, and never
+//! through a symbolic link.
+//!
+//! Every file is written to a new temporary file beside its destination (created exclusively, mode
+//! 0600, so an existing file or link at that name is never opened), flushed to disk, then renamed
+//! over the destination. Renaming replaces a link rather than following it, a crash or a full disk
+//! leaves the old file (or nothing) rather than a truncated one, and the result is 0600 whatever the
+//! old file's mode was. Directories fairpanel creates are 0700.
+
+use anyhow::{Context, Result};
+use rand::RngCore;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Create `dir` (and its parents) readable by its owner only, if missing.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+/// A new, empty, private file beside `to`, for writing before a rename.
+pub fn temp_beside(to: &Path) -> Result<PathBuf> {
+    let dir = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "fairpanel".into());
+    for _ in 0..8 {
+        let tmp = dir.join(format!(
+            ".{name}.{:016x}.tmp",
+            rand::thread_rng().next_u64()
+        ));
+        match create_new_private(&tmp) {
+            Ok(_) => return Ok(tmp),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot write in {}", dir.display())),
+        }
+    }
+    anyhow::bail!("cannot find a free temporary name in {}", dir.display())
+}
+
+pub fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot flush {} to disk", path.display()))
+}
+
+/// Move a finished temporary file to `to`, which must not exist yet.
+pub fn rename_new(tmp: &Path, to: &Path) -> Result<()> {
+    std::fs::hard_link(tmp, to).with_context(|| format!("cannot create {}", to.display()))?;
+    std::fs::remove_file(tmp).ok();
+    Ok(())
+}
+
+/// Write `bytes` to `path` privately and atomically (see the module documentation).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("{} is a directory", path.display());
+    }
+    let tmp = temp_beside(path)?;
+    let result = (|| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn replaces_links_and_loose_modes_with_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("elsewhere.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let link = d.path().join("report.md");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_private(&link, b"report").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert!(!link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "report");
+        let loose = d.path().join("old.md");
+        std::fs::write(&loose, "x").unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&loose, b"y").unwrap();
+        assert_eq!(
+            std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}
