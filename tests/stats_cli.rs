@@ -244,7 +244,7 @@ fn impact_exact_four_fifths_and_empty_group() {
 }
 
 #[test]
-fn wres_json_and_not_computable() {
+fn wres_json_and_no_bme_appointment() {
     let v = json_of(&[
         "stats",
         "wres",
@@ -261,12 +261,53 @@ fn wres_json_and_not_computable() {
     ]);
     assert_eq!(
         keys(&v),
-        ["bme_rate", "ci95", "relative_likelihood", "white_rate"]
+        [
+            "bme_rate",
+            "ci95",
+            "relative_likelihood",
+            "relative_likelihood_infinite",
+            "white_rate"
+        ]
     );
     assert!(close(&v["relative_likelihood"], 1.61, 1e-12));
+    assert_eq!(v["relative_likelihood_infinite"], false);
     // SciPy relative_risk(161, 500, 100, 500).confidence_interval() (Katz).
     assert!(close(&v["ci95"][0], 1.2964761238126685, 1e-12));
     assert!(close(&v["ci95"][1], 1.999342643023127, 1e-12));
+    // No BME applicant appointed: the case HR most needs to see is a result, not an error exit.
+    let args = [
+        "stats",
+        "wres",
+        "--white-shortlisted",
+        "10",
+        "--white-appointed",
+        "3",
+        "--bme-shortlisted",
+        "8",
+        "--bme-appointed",
+        "0",
+    ];
+    let mut with_json = args.to_vec();
+    with_json.extend(["--format", "json"]);
+    let v = json_of(&with_json);
+    assert!(v["relative_likelihood"].is_null());
+    assert_eq!(v["relative_likelihood_infinite"], true);
+    assert!(v["ci95"].is_null());
+    assert!(close(&v["white_rate"], 0.3, 1e-15));
+    assert_eq!(v["bme_rate"], 0.0);
+    assert!(v["note"].as_str().unwrap().contains("infinite"));
+    fairpanel()
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "compared with BME shortlisted applicants: infinite (no confidence interval)",
+        ))
+        .stdout(predicate::str::contains(
+            "White: 3 of 10 appointed (30.0%); BME: 0 of 8",
+        ))
+        .stdout(predicate::str::contains("NaN").not());
+    // Nobody shortlisted in a group is still not computable.
     fairpanel()
         .args([
             "stats",
@@ -276,16 +317,42 @@ fn wres_json_and_not_computable() {
             "--white-appointed",
             "3",
             "--bme-shortlisted",
-            "8",
+            "0",
             "--bme-appointed",
             "0",
         ])
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains("not computable"))
-        .stderr(predicate::str::contains("no BME applicants were appointed"))
-        .stderr(predicate::str::contains("NaN").not());
+        .stderr(predicate::str::contains(
+            "no BME applicants were shortlisted",
+        ));
+}
+
+#[test]
+fn impact_with_nobody_selected_reports_rates() {
+    let out = fairpanel()
+        .args(["stats", "impact", "-", "--format", "json"])
+        .write_stdin("group,applicants,selected\nWhite,40,0\nBlack,25,0\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["reference_group"].is_null());
+    let g = v["groups"].as_array().unwrap();
+    assert_eq!(g[0]["rate"], 0.0);
+    // statsmodels 0.15 proportion_confint(0, 40, method="wilson") upper bound.
+    assert!(close(&g[0]["ci95"][1], 0.0876216, 5e-7));
+    assert!(g[0]["impact_ratio"].is_null() && g[1]["adverse"].is_null());
+    fairpanel()
+        .args(["stats", "impact", "-"])
+        .write_stdin("group,applicants,selected\nWhite,40,0\nBlack,25,0\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no reference group"))
+        .stdout(predicate::str::contains("[0.0%, 8.8%]"));
 }
 
 #[test]

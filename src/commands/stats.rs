@@ -313,7 +313,7 @@ fn impact(args: &ImpactArgs) -> Result<String> {
         .groups
         .iter()
         .map(|gi| {
-            let is_ref = gi.group == report.reference_group;
+            let is_ref = report.reference_group.as_deref() == Some(gi.group.as_str());
             vec![
                 gi.group.clone(),
                 gi.applicants.to_string(),
@@ -351,13 +351,19 @@ fn impact(args: &ImpactArgs) -> Result<String> {
         rows,
         &[false, true, true, true, false, true, false, true, false],
     );
-    writeln!(
-        s,
-        "\nReference: {} (highest selection rate). Adverse: impact ratio below 0.80 \
-         (four-fifths rule; exactly 0.80 is not adverse).\nTwo-sided Fisher exact p against the \
-         reference group; 95% Wilson intervals.",
-        report.reference_group
-    )?;
+    match &report.reference_group {
+        Some(r) => writeln!(
+            s,
+            "\nReference: {r} (highest selection rate). Adverse: impact ratio below 0.80 \
+             (four-fifths rule; exactly 0.80 is not adverse).\nTwo-sided Fisher exact p against \
+             the reference group; 95% Wilson intervals."
+        )?,
+        None => writeln!(
+            s,
+            "\nNobody was selected in any group, so there is no reference group and no impact \
+             ratio; the selection rates of 0 and their 95% Wilson intervals still stand."
+        )?,
+    }
     Ok(s)
 }
 
@@ -371,21 +377,33 @@ fn wres(args: &WresArgs) -> Result<String> {
     if args.format == StatsFormat::Json {
         return json(&w);
     }
-    Ok(format!(
+    let headline = match (w.relative_likelihood, w.ci95) {
+        (Some(rl), Some(ci)) => format!("{rl:.2} (95% CI {:.2} to {:.2})", ci[0], ci[1]),
+        (Some(rl), None) => format!("{rl:.2} (no confidence interval)"),
+        (None, _) if w.relative_likelihood_infinite => {
+            "infinite (no confidence interval)".to_string()
+        }
+        (None, _) => "undefined".to_string(),
+    };
+    let mut s = format!(
         "Relative likelihood of White shortlisted applicants being appointed compared with BME \
-         shortlisted applicants: {:.2} (95% CI {:.2} to {:.2})\nWhite: {} of {} appointed \
-         ({:.1}%); BME: {} of {} appointed ({:.1}%)\n\nWRES indicator 2: above 1 means White \
-         applicants were more likely to be appointed; 95% Katz log interval.\n",
-        w.relative_likelihood,
-        w.ci95[0],
-        w.ci95[1],
+         shortlisted applicants: {headline}\nWhite: {} of {} appointed ({:.1}%); BME: {} of {} \
+         appointed ({:.1}%)\n",
         args.white_appointed,
         args.white_shortlisted,
         100.0 * w.white_rate,
         args.bme_appointed,
         args.bme_shortlisted,
         100.0 * w.bme_rate
-    ))
+    );
+    if let Some(note) = &w.note {
+        writeln!(s, "Note: {note}.")?;
+    }
+    s.push_str(
+        "\nWRES indicator 2: above 1 means White applicants were more likely to be appointed; 95% \
+         Katz log interval.\n",
+    );
+    Ok(s)
 }
 
 fn fisher(args: &FisherArgs) -> Result<String> {
