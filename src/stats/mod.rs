@@ -49,6 +49,7 @@
 //! * **Suppression** ([`suppression`]): small non-zero counts are hidden with complementary
 //!   suppression so they cannot be recovered from row or column totals; zeros are shown.
 
+pub mod gtheory;
 pub mod proportions;
 pub mod raters;
 pub mod reliability;
