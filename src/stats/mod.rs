@@ -49,7 +49,9 @@
 //! * **Suppression** ([`suppression`]): small non-zero counts are hidden with complementary
 //!   suppression so they cannot be recovered from row or column totals; zeros are shown.
 
+pub mod dif;
 pub mod gtheory;
+pub mod ordinal;
 pub mod proportions;
 pub mod raters;
 pub mod reliability;
