@@ -63,8 +63,9 @@
 //! both facets, and runs the one facet from 1 to 10 otherwise. `min_raters_g_0_80` is the fewest
 //! raters (up to 10) with Eρ² ≥ 0.80 at the observed number of questions; `min_raters_phi_0_80`
 //! the same for Φ; `min_questions_g_0_80` the fewest questions (up to 20) with Eρ² ≥ 0.80 at the
-//! observed number of raters. They are `None` when the limit is not enough or the design lacks
-//! the facet.
+//! observed number of raters. For the pooled design the facet held fixed is at its harmonic mean
+//! over candidates, which reproduces their average error variance exactly. They are `None` when
+//! the limit is not enough or the design lacks the facet.
 
 use serde::Serialize;
 use std::collections::HashMap;
