@@ -143,7 +143,17 @@ proptest! {
             .map(|(i, &(a, s))| (format!("g{i}"), a, s.min(a)))
             .collect();
         if let Ok(r) = impact_ratios(&input) {
-            let reference = r.groups.iter().find(|g| g.group == r.reference_group).unwrap();
+            let Some(reference_group) = &r.reference_group else {
+                // Nobody selected anywhere: rates of 0 with intervals, and no ratio at all.
+                prop_assert!(input.iter().all(|(_, _, s)| *s == 0));
+                for g in &r.groups {
+                    prop_assert_eq!(g.rate, Some(0.0));
+                    prop_assert!(g.ci95.is_some());
+                    prop_assert!(g.impact_ratio.is_none() && g.adverse.is_none() && g.fisher_p.is_none());
+                }
+                return Ok(());
+            };
+            let reference = r.groups.iter().find(|g| &g.group == reference_group).unwrap();
             prop_assert_eq!(reference.impact_ratio, Some(1.0));
             prop_assert_eq!(reference.adverse, Some(false));
             prop_assert_eq!(reference.fisher_p, Some(1.0));

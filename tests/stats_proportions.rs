@@ -259,7 +259,7 @@ fn impact_ratio_uniform_guidelines_qa_example() {
         ("Black".into(), 100, 51),
     ])
     .unwrap();
-    assert_eq!(r.reference_group, "White");
+    assert_eq!(r.reference_group.as_deref(), Some("White"));
     let ratios: Vec<f64> = r.groups.iter().map(|g| g.impact_ratio.unwrap()).collect();
     let adverse: Vec<bool> = r.groups.iter().map(|g| g.adverse.unwrap()).collect();
     for (got, want) in ratios.iter().zip([1.0, 0.75, 0.80, 0.85]) {
@@ -273,7 +273,7 @@ fn impact_ratio_white_black_example() {
     // The four-fifths illustration of 29 CFR 1607.4D as commonly quoted: 80 of 120 White
     // applicants (66.7%) and 12 of 40 Black applicants (30%) selected; 30/66.7 = 45% < 80%.
     let r = impact_ratios(&[("White".into(), 120, 80), ("Black".into(), 40, 12)]).unwrap();
-    assert_eq!(r.reference_group, "White");
+    assert_eq!(r.reference_group.as_deref(), Some("White"));
     let white = &r.groups[0];
     assert_eq!(white.impact_ratio, Some(1.0));
     assert_eq!(white.adverse, Some(false));
@@ -319,7 +319,7 @@ fn impact_reference_ties_and_empty_groups() {
     ])
     .unwrap();
     // A and B tie at 50%: the first in input order is the reference.
-    assert_eq!(r.reference_group, "A");
+    assert_eq!(r.reference_group.as_deref(), Some("A"));
     assert_eq!(r.groups[1].impact_ratio, Some(1.0));
     assert_eq!(r.groups[1].adverse, Some(false));
     let c = &r.groups[2];
@@ -331,7 +331,7 @@ fn impact_reference_ties_and_empty_groups() {
         Err(StatsError::NotComputable(_))
     ));
     assert!(matches!(
-        impact_ratios(&[("A".into(), 5, 0), ("B".into(), 5, 0)]),
+        impact_ratios(&[("A".into(), 0, 0), ("B".into(), 0, 0)]),
         Err(StatsError::NotComputable(_))
     ));
     assert!(matches!(
@@ -345,6 +345,62 @@ fn impact_reference_ties_and_empty_groups() {
 }
 
 #[test]
+fn impact_with_nobody_selected_keeps_rates_and_intervals() {
+    // Nobody selected in any group: each rate is 0 with its Wilson interval (statsmodels 0.15
+    // proportion_confint(0, 40, method="wilson") = (0, 0.0876216012), (0, 25) = (0, 0.1331922509)),
+    // but with no reference group every ratio is 0/0.
+    let r = impact_ratios(&[
+        ("White".into(), 40, 0),
+        ("Black".into(), 25, 0),
+        ("Not stated".into(), 0, 0),
+    ])
+    .unwrap();
+    assert_eq!(r.reference_group, None);
+    let [white, black, none] = &r.groups[..] else {
+        panic!("three groups")
+    };
+    assert_eq!(
+        (white.rate, black.rate, none.rate),
+        (Some(0.0), Some(0.0), None)
+    );
+    assert_close!(white.ci95.unwrap()[1], 0.0876216, 5e-7);
+    assert_close!(black.ci95.unwrap()[1], 0.1331923, 5e-7);
+    assert_eq!(white.ci95.unwrap()[0], 0.0);
+    for g in &r.groups {
+        assert!(g.impact_ratio.is_none() && g.adverse.is_none() && g.fisher_p.is_none());
+        assert!(g.note.is_some());
+    }
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["reference_group"].is_null());
+}
+
+#[test]
+fn wres_with_no_bme_appointment_is_infinite_not_an_error() {
+    // 3 of 10 White and 0 of 8 BME shortlisted applicants appointed: both likelihoods stand, the
+    // ratio is infinite and there is no Katz interval (its log needs a non-zero count).
+    let w = wres_relative_likelihood(10, 3, 8, 0).unwrap();
+    assert_close!(w.white_rate, 0.3, 1e-15);
+    assert_eq!(w.bme_rate, 0.0);
+    assert_eq!(w.relative_likelihood, None);
+    assert!(w.relative_likelihood_infinite);
+    assert_eq!(w.ci95, None);
+    assert!(w.note.as_deref().unwrap().contains("infinite"));
+    let json = serde_json::to_value(&w).unwrap();
+    assert!(json["relative_likelihood"].is_null());
+    assert_eq!(json["relative_likelihood_infinite"], true);
+    assert!(json["ci95"].is_null());
+    // No White appointment: a ratio of exactly 0, still without a log interval.
+    let w = wres_relative_likelihood(10, 0, 8, 2).unwrap();
+    assert_eq!(w.relative_likelihood, Some(0.0));
+    assert!(!w.relative_likelihood_infinite && w.ci95.is_none());
+    // Nobody appointed at all: undefined, neither 0 nor infinite.
+    let w = wres_relative_likelihood(10, 0, 8, 0).unwrap();
+    assert_eq!(w.relative_likelihood, None);
+    assert!(!w.relative_likelihood_infinite);
+    assert!(w.note.as_deref().unwrap().contains("undefined"));
+}
+
+#[test]
 fn wres_relative_likelihood_katz_interval() {
     // Illustrative counts giving the relative likelihood 1.61 (the form in which NHS England's
     // WRES technical guidance reports indicator 2): 161 of 500 White and 100 of 500 BME
@@ -352,26 +408,22 @@ fn wres_relative_likelihood_katz_interval() {
     // scipy.stats.contingency.relative_risk(161, 500, 100, 500).confidence_interval(0.95)
     // (Katz log method).
     let w = wres_relative_likelihood(500, 161, 500, 100).unwrap();
-    assert_close!(w.relative_likelihood, 1.61, 1e-12);
+    assert_close!(w.relative_likelihood.unwrap(), 1.61, 1e-12);
+    assert!(!w.relative_likelihood_infinite && w.note.is_none());
     assert_close!(w.white_rate, 0.322, 1e-12);
     assert_close!(w.bme_rate, 0.2, 1e-12);
-    assert_close!(w.ci95[0], 1.2964761238126685, 1e-12);
-    assert_close!(w.ci95[1], 1.999342643023127, 1e-12);
+    assert_close!(w.ci95.unwrap()[0], 1.2964761238126685, 1e-12);
+    assert_close!(w.ci95.unwrap()[1], 1.999342643023127, 1e-12);
     let w = wres_relative_likelihood(100, 30, 100, 20).unwrap();
-    assert_close!(w.ci95[0], 0.9159608293223659, 1e-12);
-    assert_close!(w.ci95[1], 2.456436921723568, 1e-12);
+    assert_close!(w.ci95.unwrap()[0], 0.9159608293223659, 1e-12);
+    assert_close!(w.ci95.unwrap()[1], 2.456436921723568, 1e-12);
 
-    let err = wres_relative_likelihood(10, 3, 8, 0).unwrap_err();
-    assert!(
-        err.to_string().contains("no BME applicants were appointed"),
-        "{err}"
-    );
     assert!(matches!(
-        wres_relative_likelihood(10, 0, 8, 2),
+        wres_relative_likelihood(0, 0, 8, 2),
         Err(StatsError::NotComputable(_))
     ));
     assert!(matches!(
-        wres_relative_likelihood(0, 0, 8, 2),
+        wres_relative_likelihood(10, 3, 0, 0),
         Err(StatsError::NotComputable(_))
     ));
     assert!(matches!(

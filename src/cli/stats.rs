@@ -36,6 +36,14 @@ pub enum StatsCommand {
     Wres(WresArgs),
     /// Fisher's exact test for the 2x2 table [[A, B], [C, D]].
     Fisher(FisherArgs),
+    /// Generalizability theory: how much of the score spread is candidates, panellists and
+    /// questions, and how many panellists and questions a decision needs (G and D study).
+    Gtheory(GtheoryArgs),
+    /// Differential item functioning per question by the stratified method: Mantel chi-square,
+    /// standardised mean difference, ETS classes, Liu-Agresti odds ratio.
+    Dif(DifArgs),
+    /// Differential item functioning per question by ordinal logistic regression.
+    DifLr(DifArgs),
 }
 
 /// CSV input and column names for targets × raters scores.
@@ -167,6 +175,78 @@ pub struct FisherArgs {
     /// Bottom-right cell.
     #[arg(value_name = "D")]
     pub d: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Columns: candidate,rater,question,score (one row per score), plus \
+vacancy for \"(p x r x i):v\". Designs: \"p x r\" (one question), \"p x i\" (one score per \
+question), \"p x r x i\" (every panellist scores every question), \"p x (r:i)\" (each question \
+has its own panellists), \"(p x r x i):v\" (pooled over vacancies; panels may differ in size). \
+Candidates missing any score of the design are dropped and listed; an empty score is missing."
+)]
+pub struct GtheoryArgs {
+    /// CSV file with a header row; `-` reads standard input.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// The G-study design, e.g. "p x r x i".
+    #[arg(long, value_name = "DESIGN")]
+    pub design: String,
+    /// Column naming the candidate.
+    #[arg(long, default_value = "candidate", value_name = "NAME")]
+    pub candidate_col: String,
+    /// Column naming the rater (panellist).
+    #[arg(long, default_value = "rater", value_name = "NAME")]
+    pub rater_col: String,
+    /// Column naming the question.
+    #[arg(long, default_value = "question", value_name = "NAME")]
+    pub question_col: String,
+    /// Column holding the score; an empty cell is a missing score.
+    #[arg(long, default_value = "score", value_name = "NAME")]
+    pub score_col: String,
+    /// Column naming the vacancy (pooled design).
+    #[arg(long, default_value = "vacancy", value_name = "NAME")]
+    pub vacancy_col: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Input is either explicit strata, one row per candidate and question: \
+candidate,question,stratum,group,score (dif) or candidate,question,matching,group,score (dif-lr); \
+or rater-level scores: vacancy,candidate,rater,question,score,group (vacancy optional), where the \
+item score is the panel's mean and the matching score the mean over questions, the studied one \
+included. Candidates in other groups are left out. A flag is a prompt to review the question and \
+its scoring anchors, not proof of bias."
+)]
+pub struct DifArgs {
+    /// CSV file with a header row; `-` reads standard input.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// The reference group, as written in the group column (e.g. White).
+    #[arg(long, value_name = "GROUP")]
+    pub reference: String,
+    /// The focal group studied for disadvantage (e.g. Black).
+    #[arg(long, value_name = "GROUP")]
+    pub focal: String,
+    /// Column holding each candidate's group.
+    #[arg(long, default_value = "group", value_name = "NAME")]
+    pub group_col: String,
+    /// Rater-level data: number of bands of the matching score used as strata.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub bands: usize,
+    /// Rater-level data: cross the bands with vacancy.
+    #[arg(long)]
+    pub by_vacancy: bool,
+    /// Rater-level data: two-stage purification (drop flagged questions from the matching score
+    /// and analyse again).
+    #[arg(long)]
+    pub purify: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
     pub format: StatsFormat,

@@ -314,8 +314,9 @@ fn wres(c: [Count; 5], threshold: u64) -> WresView {
     };
     match proportions::wres_relative_likelihood(ws, wa, bs, ba) {
         Ok(w) => {
-            v.relative_likelihood = Some(w.relative_likelihood);
-            v.ci95 = Some(w.ci95);
+            v.relative_likelihood = w.relative_likelihood;
+            v.ci95 = w.ci95;
+            v.note = w.note;
         }
         Err(e) => v.note = Some(e.to_string()),
     }
@@ -356,7 +357,8 @@ fn transitions_of(rows: &[(&'static str, &'static str, &[Count])]) -> Vec<Transi
                 .collect();
             let reference = impact
                 .as_ref()
-                .and_then(|i| rows.iter().find(|(key, _, _)| *key == i.reference_group));
+                .and_then(|i| i.reference_group.as_deref())
+                .and_then(|r| rows.iter().find(|(key, _, _)| *key == r));
             Transition {
                 from: STAGES[k - 1],
                 to: STAGES[k],
@@ -367,9 +369,15 @@ fn transitions_of(rows: &[(&'static str, &'static str, &[Count])]) -> Vec<Transi
                     .filter(|g| g.adverse == Some(true))
                     .map(|g| g.label)
                     .collect(),
-                note: impact
-                    .is_none()
-                    .then(|| "not enough unsuppressed counts to compare groups".to_string()),
+                note: match &impact {
+                    None => Some("not enough unsuppressed counts to compare groups".to_string()),
+                    Some(i) if i.reference_group.is_none() => Some(
+                        "nobody reached this step in any group, so there is no reference group \
+                         and no impact ratio"
+                            .to_string(),
+                    ),
+                    Some(_) => None,
+                },
                 groups,
                 pooled: None,
             }

@@ -10,7 +10,8 @@
 //!   act on. Inputs that are simply wrong (non-finite scores, a ragged matrix, more selected than
 //!   applied, duplicate keys) return [`StatsError::InvalidInput`]. No function panics on user data,
 //!   and no returned number is NaN.
-//! * **Confidence intervals** are 95% throughout.
+//! * **Confidence intervals** are 95% throughout, except that G-theory coefficients also get 80%
+//!   intervals (below).
 //! * **p-values.** Tests of a difference or association (t-tests, Fisher's exact, z, chi-square on a
 //!   2×2 table, Cochran–Mantel–Haenszel) are two-sided. Tests whose statistic is one-tailed by
 //!   construction use the upper tail: the ICC F tests (H0: ICC = 0), Kendall's W chi-square.
@@ -44,11 +45,35 @@
 //!   relative likelihoods (WRES) with Katz log intervals.
 //! * **Impact ratios**: the reference is the highest-rate group, compared as exact fractions; on a
 //!   tie the first group in input order. A group with no applicants is reported with a note and
-//!   empty statistics rather than failing the whole table.
+//!   empty statistics rather than failing the whole table. When nobody was selected in any group
+//!   the rates (0) and their Wilson intervals stand; there is no reference group (`null`) and no
+//!   ratio.
+//! * **WRES relative likelihood** with no BME appointment is infinite: JSON
+//!   `"relative_likelihood": null, "relative_likelihood_infinite": true`, a note in words and no
+//!   interval; with no White appointment it is 0 without an interval. Neither is an error.
+//! * **Generalizability theory** ([`gtheory`]): ANOVA (expected mean squares) estimates as Brennan
+//!   (2001); a negative estimate is reported raw (`var`) and set to 0 (`var_used`) without
+//!   re-solving the others (GENOVA's convention). The pooled design `(p x r x i):v` solves the exact
+//!   moment equations with each vacancy's own panel and question counts. Eρ² and Φ; for `p x r`
+//!   they equal ICC3k and ICC2k. One-facet designs get Feldt (Eρ²) and Arteaga–Jeyaratnam–Graybill
+//!   (Φ) intervals at 80% and 95% (the one place intervals are not only 95%, to match Brennan's
+//!   Table 6.5).
+//! * **Differential item functioning** ([`dif`]): Mantel's chi-square (1 df, no continuity
+//!   correction), SMD focal minus matched reference (negative = focal group lower) with the
+//!   Zwick–Thayer standard error, ETS AA/BB/CC classes by |SMD/SD| at 0.17 and 0.25 with p < 0.05,
+//!   Liu–Agresti odds ratio (reference over focal, delta = −2.35 ln ψ). Only strata holding both
+//!   groups are used and counted; none is "insufficient data", never "no DIF". Matching score =
+//!   mean of the panel-mean item scores over the matching set, studied question included; band
+//!   cuts lie halfway between adjacent observed matching scores. Regression DIF uses
+//!   cumulative-logit models ([`ordinal`], statsmodels' `OrderedModel` parameterisation) with
+//!   likelihood-ratio tests, Nagelkerke/McFadden R² and Jodoin–Gierl / Zumbo–Thomas classes.
 //! * **Infinite values** (an odds ratio with a zero denominator) serialise as JSON `null`.
 //! * **Suppression** ([`suppression`]): small non-zero counts are hidden with complementary
 //!   suppression so they cannot be recovered from row or column totals; zeros are shown.
 
+pub mod dif;
+pub mod gtheory;
+pub mod ordinal;
 pub mod proportions;
 pub mod raters;
 pub mod reliability;

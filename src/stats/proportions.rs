@@ -69,7 +69,9 @@ pub struct GroupImpact {
 /// Impact ratios of every group against the highest-rate group.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImpactReport {
-    pub reference_group: String,
+    /// The highest-rate group; `None` (JSON `null`) when nobody was selected in any group, since
+    /// every ratio would then be 0/0.
+    pub reference_group: Option<String>,
     /// In input order.
     pub groups: Vec<GroupImpact>,
 }
@@ -80,7 +82,10 @@ pub struct ImpactReport {
 /// highest selection rate, compared exactly as fractions; on a tie the first in input order is
 /// the reference. A group is adverse iff `sel_g · appl_ref · 5 < 4 · sel_ref · appl_g`, computed in
 /// `u128`, so a ratio of exactly 0.80 is not adverse. Groups with no applicants are reported with a
-/// note and empty statistics. `NotComputable` when no group has applicants or nobody was selected.
+/// note and empty statistics. When nobody was selected in any group the rates (all 0) and their
+/// Wilson intervals are still reported, but there is no reference group and every impact ratio,
+/// four-fifths decision and Fisher p is `None`, with a note. `NotComputable` when no group has
+/// applicants.
 pub fn impact_ratios(groups: &[(String, u64, u64)]) -> Result<ImpactReport, StatsError> {
     if groups.is_empty() {
         return not_computable("impact ratios: no groups");
@@ -116,7 +121,7 @@ pub fn impact_ratios(groups: &[(String, u64, u64)]) -> Result<ImpactReport, Stat
     };
     let (ref_name, ref_appl, ref_sel) = (&groups[r].0, groups[r].1, groups[r].2);
     if ref_sel == 0 {
-        return not_computable("impact ratios: nobody was selected in any group");
+        return nobody_selected(groups);
     }
     let ref_rate = ref_sel as f64 / ref_appl as f64;
 
@@ -161,7 +166,36 @@ pub fn impact_ratios(groups: &[(String, u64, u64)]) -> Result<ImpactReport, Stat
         });
     }
     Ok(ImpactReport {
-        reference_group: ref_name.clone(),
+        reference_group: Some(ref_name.clone()),
+        groups: out,
+    })
+}
+
+/// Nobody selected anywhere: a rate of 0 with its Wilson interval is still a finding; only the
+/// ratios are 0/0.
+fn nobody_selected(groups: &[(String, u64, u64)]) -> Result<ImpactReport, StatsError> {
+    let mut out = Vec::with_capacity(groups.len());
+    for (g, appl, _) in groups {
+        let has = *appl > 0;
+        out.push(GroupImpact {
+            group: g.clone(),
+            applicants: *appl,
+            selected: 0,
+            rate: has.then_some(0.0),
+            ci95: if has { Some(wilson(0, *appl)?) } else { None },
+            impact_ratio: None,
+            adverse: None,
+            fisher_p: None,
+            note: Some(if has {
+                "nobody was selected in any group: no reference group, so no impact ratio"
+                    .to_string()
+            } else {
+                "no applicants: rate not computable".to_string()
+            }),
+        });
+    }
+    Ok(ImpactReport {
+        reference_group: None,
         groups: out,
     })
 }
@@ -398,12 +432,22 @@ pub fn odds_ratio_ci(a: u64, b: u64, c: u64, d: u64) -> Result<OddsRatio, StatsE
 #[derive(Debug, Clone, Serialize)]
 pub struct Wres {
     /// `white_rate / bme_rate`; above 1 means White shortlisted applicants were more likely to be
-    /// appointed.
-    pub relative_likelihood: f64,
-    /// 95% Katz log interval.
-    pub ci95: [f64; 2],
+    /// appointed. `None` (JSON `null`) when it is infinite (no BME applicant appointed, some White
+    /// applicants appointed) or undefined (nobody appointed in either group); the two are told apart
+    /// by `relative_likelihood_infinite` and `note`.
+    #[serde(serialize_with = "serialize_opt_finite_or_null")]
+    pub relative_likelihood: Option<f64>,
+    /// True exactly when White shortlisted applicants were appointed and no BME shortlisted applicant
+    /// was: the ratio is infinite, which JSON cannot hold as a number.
+    pub relative_likelihood_infinite: bool,
+    /// 95% Katz log interval; `None` when either group had no appointments (the log interval needs
+    /// a non-zero count in both).
+    pub ci95: Option<[f64; 2]>,
     pub white_rate: f64,
     pub bme_rate: f64,
+    /// Why the ratio or its interval is missing, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Relative likelihood of White shortlisted applicants being appointed compared with BME
@@ -412,8 +456,11 @@ pub struct Wres {
 /// (bme_appointed / bme_shortlisted)`.
 ///
 /// The 95% interval is Katz's log method for a ratio of two proportions:
-/// `SE(ln RL) = √(1/a − 1/n1 + 1/c − 1/n2)`. `NotComputable` when a group has no shortlisted
-/// applicants or no appointments (the ratio or its log interval would be infinite or zero).
+/// `SE(ln RL) = √(1/a − 1/n1 + 1/c − 1/n2)`. When no BME applicant was appointed the two
+/// likelihoods are still reported and the ratio is infinite (`relative_likelihood_infinite`); when
+/// no White applicant was appointed it is 0; either way there is no log interval. These are the
+/// cases HR most needs to see, so they are results, not errors. `NotComputable` only when a group
+/// had nobody shortlisted (its likelihood is undefined).
 pub fn wres_relative_likelihood(
     white_shortlisted: u64,
     white_appointed: u64,
@@ -429,31 +476,52 @@ pub fn wres_relative_likelihood(
     if bme_shortlisted == 0 {
         return not_computable("relative likelihood: no BME applicants were shortlisted");
     }
-    if bme_appointed == 0 {
-        return not_computable(
-            "relative likelihood: no BME applicants were appointed, so the ratio is infinite",
-        );
-    }
-    if white_appointed == 0 {
-        return not_computable(
-            "relative likelihood: no White applicants were appointed, so the ratio is zero and \
-             has no log interval",
-        );
-    }
     let (a, n1) = (white_appointed as f64, white_shortlisted as f64);
     let (c, n2) = (bme_appointed as f64, bme_shortlisted as f64);
     let white_rate = a / n1;
     let bme_rate = c / n2;
-    let rl = white_rate / bme_rate;
-    let se = (1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2).sqrt();
-    let ci95 = [(rl.ln() - Z_975 * se).exp(), (rl.ln() + Z_975 * se).exp()];
-    ensure_finite("relative likelihood", &[rl, ci95[0], ci95[1]])?;
-    Ok(Wres {
-        relative_likelihood: rl,
-        ci95,
+    let mut w = Wres {
+        relative_likelihood: None,
+        relative_likelihood_infinite: false,
+        ci95: None,
         white_rate,
         bme_rate,
-    })
+        note: None,
+    };
+    match (white_appointed, bme_appointed) {
+        (0, 0) => {
+            w.note = Some(
+                "nobody was appointed from either group, so the relative likelihood is undefined"
+                    .to_string(),
+            );
+        }
+        (_, 0) => {
+            w.relative_likelihood_infinite = true;
+            w.note = Some(
+                "no BME applicants were appointed, so the relative likelihood is infinite: White \
+                 shortlisted applicants were appointed and BME shortlisted applicants were not \
+                 (no confidence interval)"
+                    .to_string(),
+            );
+        }
+        (0, _) => {
+            w.relative_likelihood = Some(0.0);
+            w.note = Some(
+                "no White applicants were appointed, so the relative likelihood is 0 and has no log \
+                 interval"
+                    .to_string(),
+            );
+        }
+        _ => {
+            let rl = white_rate / bme_rate;
+            let se = (1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2).sqrt();
+            let ci95 = [(rl.ln() - Z_975 * se).exp(), (rl.ln() + Z_975 * se).exp()];
+            ensure_finite("relative likelihood", &[rl, ci95[0], ci95[1]])?;
+            w.relative_likelihood = Some(rl);
+            w.ci95 = Some(ci95);
+        }
+    }
+    Ok(w)
 }
 
 /// Cochran–Mantel–Haenszel test across strata of 2×2 tables.
