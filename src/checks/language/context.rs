@@ -431,12 +431,11 @@ pub(super) fn judge(
 
     // Back from the phrase: the nearest person or thing named in the clause, within reach.
     if let Some(last) = last_before {
-        let mut words = 0;
         // Past "and" or "or", a third party is still what the phrase describes only as the subject
         // of both ("the client was tearful and angry"), not as the object of what the candidate did
         // ("dismissive of the caller and quite confrontational").
         let mut joined = false;
-        for i in (0..=last).rev() {
+        for (words, i) in (0..=last).rev().enumerate() {
             let t = &toks[i];
             if Some(t.clause) != clause || words >= REACH_BACK {
                 break;
@@ -460,7 +459,6 @@ pub(super) fn judge(
                 Some(Class::Candidate) | Some(Class::Panel) => break,
                 Some(Class::Ambiguous) | None => {}
             }
-            words += 1;
         }
     }
 
