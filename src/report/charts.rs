@@ -348,7 +348,8 @@ fn funnel_panel(
             Mark::Suppressed => s += &suppressed_mark(x0, bar_y, bar_h, hatch),
             Mark::NoneBefore => {
                 s += &format!(
-                    r#"<text x="{x0}" y="{text_y}" fill="{MUTED}">none {}</text>"#,
+                    r#"<text x="{}" y="{text_y}" fill="{MUTED}">none {}</text>"#,
+                    x0 + 4.0,
                     esc(stages[k - 1])
                 )
             }
