@@ -60,9 +60,12 @@ fn demo_audit_snapshot() {
     );
 }
 
-/// Everything a browser would fetch: the SVG namespace is an identifier, not a request.
+/// Everything a browser would fetch: the SVG namespace is an identifier, not a request, and neither is
+/// `url(#id)`, which names a pattern in the same page.
 fn external_references(html: &str) -> Vec<String> {
-    let cleaned = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    let cleaned = html
+        .replace("xmlns=\"http://www.w3.org/2000/svg\"", "")
+        .replace("url(#", "");
     [
         "http://", "https://", "src=", "<link", "@import", "url(", "<script",
     ]
@@ -289,4 +292,208 @@ fn audit_filters_and_dates() {
         e.json(&["audit", "--since", "2026-11-01", "--until", "2026-11-30"])["vacancies"],
         1
     );
+}
+
+/// The opening tags of every `<svg>` element with what follows up to its close.
+fn svgs(html: &str) -> Vec<&str> {
+    html.split("<svg")
+        .skip(1)
+        .map(|s| &s[..s.find("</svg>").expect("closed svg")])
+        .collect()
+}
+
+/// `data-group` → fill colour of every bar in the page.
+fn bar_colours(html: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for bar in html.split(r#"<rect class="bar" data-group=""#).skip(1) {
+        let group = &bar[..bar.find('"').unwrap()];
+        let fill = bar.split(r#"fill=""#).nth(1).unwrap();
+        let fill = &fill[..fill.find('"').unwrap()];
+        let old = out.insert(group.to_string(), fill.to_string());
+        assert!(
+            old.is_none_or(|o| o == fill),
+            "{group} drawn in two colours in one page"
+        );
+    }
+    out
+}
+
+/// Applications for one vacancy: (NHS code, how many, furthest stage).
+fn import_applications(e: &Env, rows: &[(&str, usize, &str)]) {
+    let mut csv = String::from("vacancy,candidate,stage,ethnicity\n");
+    for (code, n, stage) in rows {
+        for i in 0..*n {
+            csv += &format!("V1,{code}-{stage}-{i},{stage},{code}\n");
+        }
+    }
+    let f = e.write("p.csv", &csv);
+    e.ok(&["import", "applications", f.to_str().unwrap()]);
+}
+
+#[test]
+fn every_chart_in_both_reports_has_a_title_and_a_description() {
+    let e = Env::new();
+    let db = demo(&e);
+    let decision = common::ok_on(&db, &["report", "TT-PWP-2026-11", "--format", "html"]);
+    let audit = common::ok_on(&db, &["audit", "--format", "html"]);
+    for (name, html) in [("decision", &decision), ("audit", &audit)] {
+        let charts = svgs(html);
+        assert!(charts.len() >= 5, "{name}: {} charts", charts.len());
+        for svg in charts {
+            assert!(
+                svg.contains("<title>"),
+                "{name}: an svg without a title: {svg}"
+            );
+            if svg.contains(r#"role="img""#) {
+                assert!(
+                    svg.contains("<desc>"),
+                    "{name}: a chart without a description"
+                );
+            }
+            // Scaled by its viewBox, never a fixed width wider than a phone.
+            assert!(svg.contains("viewBox="), "{name}: {svg}");
+        }
+    }
+    // The key numbers are in the text alternative: the demo vacancy's applied counts.
+    assert!(
+        decision.contains("White 22;"),
+        "decision report's funnel description"
+    );
+}
+
+#[test]
+fn a_group_has_the_same_colour_in_reports_with_different_groups() {
+    // One organisation with White, Black and Asian applicants; another with White and Mixed only.
+    let a = Env::new();
+    a.setup();
+    import_applications(
+        &a,
+        &[
+            ("A", 30, "applied"),
+            ("N", 20, "shortlisted"),
+            ("H", 12, "applied"),
+        ],
+    );
+    let b = Env::new();
+    b.setup();
+    import_applications(&b, &[("F", 15, "applied"), ("A", 40, "shortlisted")]);
+    let first_html = a.ok(&["audit", "--format", "html"]);
+    let second_html = b.ok(&["audit", "--format", "html"]);
+    assert!(first_html.contains("Black 20;") && first_html.contains("Mixed 0;"));
+    assert!(second_html.contains("Black 0;") && second_html.contains("Mixed 15;"));
+    let first = bar_colours(&first_html);
+    let second = bar_colours(&second_html);
+    let decision = bar_colours(&b.ok(&["report", "V1", "--format", "html"]));
+    assert_eq!(first["white"], second["white"]);
+    assert_eq!(
+        second["white"], decision["white"],
+        "and in the decision report"
+    );
+    assert_eq!(second["mixed"], decision["mixed"]);
+    // White and BME in the White/BME chart keep their own colours too.
+    assert_ne!(first["bme"], first["white"]);
+    assert_eq!(first["bme"], second["bme"]);
+}
+
+#[test]
+fn the_wres_callout_says_what_its_interval_says() {
+    let callout = |html: &str| -> String {
+        let at = html
+            .find(r#"<p class="finding wres "#)
+            .expect("WRES callout");
+        html[at..at + html[at..].find("</p>").unwrap()].to_string()
+    };
+    // White: 60 of 100 shortlisted appointed; BME: 20 of 100. Relative likelihood 3, interval above 1.
+    let e = Env::new();
+    e.setup();
+    import_applications(
+        &e,
+        &[
+            ("A", 60, "appointed"),
+            ("A", 40, "shortlisted"),
+            ("N", 20, "appointed"),
+            ("N", 80, "shortlisted"),
+        ],
+    );
+    let c = callout(&e.ok(&["audit", "--format", "html"]));
+    assert!(c.contains("wres-above"), "{c}");
+    assert!(
+        c.contains("lies above 1: White shortlisted applicants were more likely"),
+        "{c}"
+    );
+    // The other way round: interval wholly below 1.
+    let e = Env::new();
+    e.setup();
+    import_applications(
+        &e,
+        &[
+            ("A", 20, "appointed"),
+            ("A", 80, "shortlisted"),
+            ("N", 60, "appointed"),
+            ("N", 40, "shortlisted"),
+        ],
+    );
+    let c = callout(&e.ok(&["audit", "--format", "html"]));
+    assert!(c.contains("wres-below"), "{c}");
+    assert!(
+        c.contains("BME shortlisted applicants were more likely"),
+        "{c}"
+    );
+    // Equal rates: the interval includes 1.
+    let e = Env::new();
+    e.setup();
+    import_applications(
+        &e,
+        &[
+            ("A", 30, "appointed"),
+            ("A", 70, "shortlisted"),
+            ("N", 30, "appointed"),
+            ("N", 70, "shortlisted"),
+        ],
+    );
+    let c = callout(&e.ok(&["audit", "--format", "html"]));
+    assert!(
+        c.contains("wres-includes") && c.contains("includes 1"),
+        "{c}"
+    );
+    assert!(!c.contains("favours White applicants. The whole"), "{c}");
+    // No interval (the demo has too few appointments): no colour of a conclusion.
+    let e = Env::new();
+    let db = demo(&e);
+    let c = callout(&common::ok_on(&db, &["audit", "--format", "html"]));
+    assert!(
+        c.contains("wres-none") && c.contains("no conclusion"),
+        "{c}"
+    );
+}
+
+#[test]
+fn the_report_style_sets_no_width_wider_than_a_phone() {
+    // Any width, min-width or flex-basis in px, rem or em (16 px each) above 390 px would make the page
+    // scroll sideways at 390 px; max-width may be anything.
+    let css = include_str!("../src/report/templates/style.css");
+    let mut checked = 0;
+    for decl in css.split([';', '{', '}']) {
+        let Some((prop, value)) = decl.split_once(':') else {
+            continue;
+        };
+        let prop = prop.trim();
+        if !matches!(prop, "width" | "min-width" | "flex-basis" | "flex") {
+            continue;
+        }
+        for word in value.split(|c: char| c.is_whitespace() || c == '(' || c == ',') {
+            let px = if let Some(n) = word.strip_suffix("px") {
+                n.parse::<f64>().ok()
+            } else if let Some(n) = word.strip_suffix("rem").or_else(|| word.strip_suffix("em")) {
+                n.parse::<f64>().ok().map(|n| n * 16.0)
+            } else {
+                None
+            };
+            if let Some(px) = px {
+                checked += 1;
+                assert!(px <= 390.0, "{prop}: {value} is wider than 390 px");
+            }
+        }
+    }
+    assert!(checked >= 1, "the check found the style's widths");
 }

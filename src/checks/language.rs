@@ -5,13 +5,62 @@
 //! case (Unicode lowercase), on word boundaries (start or end of text, or a character that is not a
 //! letter or digit), with curly apostrophes read as straight ones and any run of whitespace matching a
 //! space. Where matches overlap, the longest is kept (the earlier on a tie in length).
+//!
+//! A literal match is then read in its context, because interview notes describe clients as often as
+//! candidates ("she de-escalated an aggressive client"). A match is set aside, not shown, when:
+//! - **another sense**: it sits inside one of its entry's `not_in` phrases ("to articulate",
+//!   "passive suicidal ideation", "fit in an extra session");
+//! - **quoted scenario**: it is inside a quotation of four or more words introduced by the scenario
+//!   ("the vignette reads '…'") or by someone other than the candidate ("the client said '…'");
+//! - **about someone else**: within its clause it is tied to a client, patient, service user, caller,
+//!   relative, colleague or other third party ("the client was angry", "a caller with a strong
+//!   accent", "an aggressive client", "hostile remarks from the caller");
+//! - **about a thing**: it is tied the same way to a thing rather than a person ("the referral letter
+//!   was hard to read", "guided self-help was a good fit").
+//!
+//! "Tied" is deliberately narrow: going back from the phrase over at most five words of its clause, the
+//! nearest person or thing named is the third party, with no "but", "in", "towards" and the like
+//! between (which usually start a new subject or make the third party an object), and past "and" or
+//! "or" only as the subject of both ("the client was tearful and angry", but not "dismissive of the
+//! caller and confrontational"); or the phrase directly describes a third party that follows it. A candidate named straight after the phrase ("the
+//! role-player couldn't understand him") keeps it a prompt. Anything the rules cannot place, including
+//! "he" or "she" (read as the candidate), stays a prompt: a needless prompt costs a moment's thought; a
+//! missed one can cost a candidate the post. So "the client said she felt angry" still prompts, as does
+//! a candidate's account of a stereotype in more words than the reach ("clients from that community
+//! are often labelled hard to engage or aggressive").
+//!
+//! Negation does not set a phrase aside: "did not seem aggressive" or "not a culture-fit issue" still
+//! shows that the panel weighed the judgement, and the prompt asks for the evidence either way. The
+//! candidate's own words quoted by the panel ("she said 'I can be too direct'") stay prompts too, because
+//! the panel chose to record them as evidence.
+//!
+//! Each finding carries a stable `key`, `WHERE|ID|N`: the place the text is from as the caller names it,
+//! the entry's `id` in `language.yaml`, and N, counting that entry's prompts in that text from 1. A later
+//! record that a prompt was considered refers to the key; it stays the same while the text, the place's
+//! name and the list entry's id do, and does not change when prompts for other phrases appear or go.
 
 use super::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::OnceLock;
 
+mod context;
+
 const CHECK: &str = "language";
+
+/// Why a literal match is set aside rather than shown as a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Context {
+    /// Inside one of the entry's `not_in` phrases: the words in another sense.
+    OtherSense,
+    /// Inside quoted scenario text, or words quoted from someone other than the candidate.
+    QuotedScenario,
+    /// Describes a client, patient, caller, colleague or other third party, not the candidate.
+    AboutSomeoneElse,
+    /// Describes a thing (a letter, a question, a treatment), not a person.
+    AboutAThing,
+}
 const LIST: &str = include_str!("language.yaml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -26,6 +75,8 @@ struct PhraseList {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// Stable identifier, used in each finding's key: never reused for another phrase.
+    pub id: String,
     pub phrase: String,
     #[serde(default)]
     pub variants: Vec<String>,
@@ -34,12 +85,17 @@ pub struct Entry {
     /// What research says about judgements phrased this way.
     pub reason: String,
     pub source: String,
+    /// Longer phrases in which the phrase has another sense ("to articulate", "passive suicidal").
+    #[serde(default)]
+    pub not_in: Vec<String>,
 }
 
 struct Compiled {
     entries: Vec<Entry>,
     /// (entry index, folded pattern) for every phrase and variant.
     patterns: Vec<(usize, Vec<char>)>,
+    /// (entry index, folded pattern) for every `not_in` phrase.
+    other_senses: Vec<(usize, Vec<char>)>,
 }
 
 fn compiled() -> &'static Compiled {
@@ -48,6 +104,7 @@ fn compiled() -> &'static Compiled {
         let list: PhraseList = crate::bank::from_yaml(LIST, "src/checks/language.yaml")
             .unwrap_or_else(|p| panic!("built-in phrase list is invalid: {p}"));
         let mut patterns = Vec::new();
+        let mut other_senses = Vec::new();
         for (i, e) in list.phrases.iter().enumerate() {
             for p in std::iter::once(&e.phrase).chain(&e.variants) {
                 let folded = fold_pattern(p);
@@ -55,10 +112,14 @@ fn compiled() -> &'static Compiled {
                     patterns.push((i, folded));
                 }
             }
+            for p in &e.not_in {
+                other_senses.push((i, fold_pattern(p)));
+            }
         }
         Compiled {
             entries: list.phrases,
             patterns,
+            other_senses,
         }
     })
 }
@@ -71,6 +132,8 @@ pub fn entries() -> &'static [Entry] {
 /// One listed phrase found in a text. Offsets are byte offsets into the text scanned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Match {
+    /// The list entry's id.
+    pub id: &'static str,
     /// The list entry's canonical phrase.
     pub phrase: &'static str,
     /// The text as written.
@@ -169,23 +232,29 @@ fn match_at(units: &[Unit], i: usize, pat: &[char]) -> Option<(usize, usize)> {
     last.last.then_some((units[i].start, last.end))
 }
 
-/// Every listed phrase in `text`, in order, without overlaps.
-pub fn scan(text: &str) -> Vec<Match> {
-    let list = compiled();
-    let us = units(text);
-    let mut found: Vec<(usize, usize, usize)> = Vec::new();
+/// Every occurrence of `pats` in `text` on word boundaries: (start, end, entry) in byte offsets.
+fn occurrences(text: &str, us: &[Unit], pats: &[(usize, Vec<char>)]) -> Vec<(usize, usize, usize)> {
+    let mut found = Vec::new();
     for (i, u) in us.iter().enumerate() {
         if !u.first || !boundary(text[..u.start].chars().next_back()) {
             continue;
         }
-        for (entry, pat) in &list.patterns {
-            if let Some((s, e)) = match_at(&us, i, pat) {
+        for (entry, pat) in pats {
+            if let Some((s, e)) = match_at(us, i, pat) {
                 if boundary(text[e..].chars().next()) {
                     found.push((s, e, *entry));
                 }
             }
         }
     }
+    found
+}
+
+/// Every listed phrase in `text`, in order, without overlaps, whatever its context.
+pub fn find(text: &str) -> Vec<Match> {
+    let list = compiled();
+    let us = units(text);
+    let mut found = occurrences(text, &us, &list.patterns);
     found.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
     let mut kept: Vec<(usize, usize, usize)> = Vec::new();
     for f in found {
@@ -198,6 +267,7 @@ pub fn scan(text: &str) -> Vec<Match> {
         .map(|(start, end, i)| {
             let e = &list.entries[i];
             Match {
+                id: &e.id,
                 phrase: &e.phrase,
                 matched: text[start..end].to_string(),
                 start,
@@ -210,12 +280,52 @@ pub fn scan(text: &str) -> Vec<Match> {
         .collect()
 }
 
+/// Every listed phrase in `text` with the context rule that sets it aside, if one does (see the
+/// module documentation).
+pub fn assess(text: &str) -> Vec<(Match, Option<Context>)> {
+    let matches = find(text);
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let list = compiled();
+    let us = units(text);
+    let other_senses = occurrences(text, &us, &list.other_senses);
+    let toks = context::tokens(text);
+    let quotes = context::quotations(text, &toks);
+    matches
+        .into_iter()
+        .map(|m| {
+            let entry = list.entries.iter().position(|e| e.id == m.id);
+            let why = if other_senses
+                .iter()
+                .any(|&(s, e, i)| Some(i) == entry && s <= m.start && m.end <= e)
+            {
+                Some(Context::OtherSense)
+            } else {
+                context::judge(&toks, &quotes, m.start, m.end)
+            };
+            (m, why)
+        })
+        .collect()
+}
+
+/// The listed phrases in `text` that are prompts: every match no context rule sets aside.
+pub fn scan(text: &str) -> Vec<Match> {
+    assess(text)
+        .into_iter()
+        .filter_map(|(m, why)| why.is_none().then_some(m))
+        .collect()
+}
+
 /// `sources` are (where the text is, the text), e.g. ("rationale", …) or
 /// ("evidence: Tom Fletcher on C-102 working-with-interpreters", …). One warning per match.
 pub fn check(sources: &[(String, String)]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (place, text) in sources {
+        let mut seen: Vec<&str> = Vec::new();
         for m in scan(text) {
+            seen.push(m.id);
+            let n = seen.iter().filter(|id| **id == m.id).count();
             let shown = m.matched.split_whitespace().collect::<Vec<_>>().join(" ");
             out.push(Finding::new(
                 CHECK,
@@ -225,7 +335,9 @@ pub fn check(sources: &[(String, String)]) -> Vec<Finding> {
                     m.prompt
                 ),
                 json!({
+                    "key": format!("{place}|{}|{n}", m.id),
                     "where": place,
+                    "id": m.id,
                     "phrase": m.phrase,
                     "matched": m.matched,
                     "start": m.start,
@@ -426,6 +538,205 @@ mod tests {
         );
         assert!(f[2].data["source"].as_str().unwrap().contains("Gluszek"));
         assert!(f[2].data["reason"].as_str().unwrap().len() > 10);
+        assert_eq!(
+            f[1].data["key"],
+            "evidence: Tom Fletcher on C-102 working-with-interpreters|hard-to-understand|1"
+        );
+    }
+
+    #[test]
+    fn ids_are_unique_and_kebab_case_and_other_senses_contain_their_phrase() {
+        let mut ids: Vec<&str> = entries().iter().map(|e| e.id.as_str()).collect();
+        for id in &ids {
+            assert!(
+                !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), entries().len(), "ids are unique");
+        for e in entries() {
+            for p in &e.not_in {
+                assert!(
+                    find(p).iter().any(|m| m.id == e.id),
+                    "not_in {p:?} does not contain {:?}",
+                    e.phrase
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_name_the_place_the_phrase_and_its_count() {
+        let text = "Strong accent. Not ready. Her accent again.";
+        let f = check(&[("rationale".into(), text.into())]);
+        let keys: Vec<&str> = f.iter().map(|f| f.data["key"].as_str().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "rationale|accent|1",
+                "rationale|not-ready|2",
+                "rationale|accent|2"
+            ]
+            .map(|k| k.replace("not-ready|2", "not-ready|1"))
+        );
+        assert_eq!(f[0].data["id"], "accent");
+        // Another phrase appearing, or a client's anger set aside, leaves the other keys as they were.
+        let edited =
+            "Gut feeling: strong accent. The client was angry. Not ready. Her accent again.";
+        let g = check(&[("rationale".into(), edited.into())]);
+        let keys2: Vec<&str> = g.iter().map(|f| f.data["key"].as_str().unwrap()).collect();
+        assert_eq!(
+            keys2,
+            [
+                "rationale|gut-feeling|1",
+                "rationale|accent|1",
+                "rationale|not-ready|1",
+                "rationale|accent|2"
+            ]
+        );
+        // The same text in two places: two keys.
+        let h = check(&[
+            ("rationale".into(), "not ready".into()),
+            ("reason".into(), "not ready".into()),
+        ]);
+        assert_ne!(h[0].data["key"], h[1].data["key"]);
+    }
+
+    #[test]
+    fn context_sets_aside_words_about_clients_and_things_but_not_the_candidate() {
+        let why = |text: &str| -> Vec<Option<Context>> {
+            assess(text).into_iter().map(|(_, w)| w).collect()
+        };
+        assert_eq!(
+            why("she de-escalated an aggressive client"),
+            [Some(Context::AboutSomeoneElse)]
+        );
+        assert_eq!(
+            why("the client was aggressive"),
+            [Some(Context::AboutSomeoneElse)]
+        );
+        assert_eq!(why("she was aggressive with the client"), [None]);
+        assert_eq!(
+            why("she did not seem aggressive"),
+            [None],
+            "negation still prompts"
+        );
+        assert_eq!(
+            why("the letter was hard to read"),
+            [Some(Context::AboutAThing)]
+        );
+        assert_eq!(
+            why("she was able to articulate the plan"),
+            [Some(Context::OtherSense)]
+        );
+        assert_eq!(
+            why("The vignette reads: \u{201C}Your client is angry about the wait.\u{201D}"),
+            [Some(Context::QuotedScenario)]
+        );
+        assert_eq!(
+            why("not a \u{201C}good fit\u{201D}"),
+            [None],
+            "scare quotes prompt"
+        );
+        // The client said it, about the candidate: "him" after the phrase keeps it a prompt.
+        assert_eq!(why("the client couldn't understand him"), [None]);
+        // A clause boundary ends the reach of "the client".
+        assert_eq!(why("After the client left, aggressive in tone"), [None]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Labelled {
+        phrase: String,
+        prompt: bool,
+        text: String,
+        #[serde(default)]
+        others: Vec<String>,
+    }
+
+    /// (true prompts, false prompts, missed prompts, sentences whose prompts differ from the label).
+    fn score(
+        corpus: &[Labelled],
+        prompts: impl Fn(&str) -> Vec<Match>,
+    ) -> (usize, usize, usize, Vec<String>) {
+        let (mut tp, mut fp, mut missed) = (0, 0, 0);
+        let mut wrong = Vec::new();
+        for item in corpus {
+            let found: std::collections::BTreeSet<&str> =
+                prompts(&item.text).iter().map(|m| m.id).collect();
+            let mut expected: std::collections::BTreeSet<&str> =
+                item.others.iter().map(String::as_str).collect();
+            if item.prompt {
+                expected.insert(&item.phrase);
+            }
+            tp += found.intersection(&expected).count();
+            fp += found.difference(&expected).count();
+            missed += expected.difference(&found).count();
+            if found != expected {
+                let why: Vec<String> = assess(&item.text)
+                    .iter()
+                    .map(|(m, w)| format!("{} {:?}", m.id, w))
+                    .collect();
+                wrong.push(format!(
+                    "  {:?}\n    expected {expected:?}, prompted {found:?}; context: {why:?}",
+                    item.text
+                ));
+            }
+        }
+        (tp, fp, missed, wrong)
+    }
+
+    fn ratio(a: usize, b: usize) -> f64 {
+        if b == 0 {
+            1.0
+        } else {
+            a as f64 / b as f64
+        }
+    }
+
+    #[test]
+    fn corpus_labels_hold() {
+        let corpus: Vec<Labelled> = crate::bank::from_yaml(
+            include_str!("../../tests/data/language-corpus.yaml"),
+            "tests/data/language-corpus.yaml",
+        )
+        .unwrap_or_else(|p| panic!("{p}"));
+        assert!(corpus.len() >= 60, "{} sentences", corpus.len());
+        for e in entries() {
+            for label in [true, false] {
+                assert!(
+                    corpus.iter().any(|c| c.phrase == e.id && c.prompt == label),
+                    "no sentence labelled prompt: {label} for {}",
+                    e.id
+                );
+            }
+        }
+        for c in &corpus {
+            assert!(
+                find(&c.text).iter().any(|m| m.id == c.phrase),
+                "{:?} does not contain {}",
+                c.text,
+                c.phrase
+            );
+        }
+        let (tp, fp, missed, wrong) = score(&corpus, scan);
+        let (ltp, lfp, lmissed, _) = score(&corpus, find);
+        assert!(
+            wrong.is_empty(),
+            "precision {:.3}, recall {:.3} over {} sentences ({tp} true prompts, {fp} false, {missed} missed); \
+             literal matching alone: precision {:.3}, recall {:.3}. Sentences that differ from their label:\n{}",
+            ratio(tp, tp + fp),
+            ratio(tp, tp + missed),
+            corpus.len(),
+            ratio(ltp, ltp + lfp),
+            ratio(ltp, ltp + lmissed),
+            wrong.join("\n")
+        );
     }
 
     fn well_formed(text: &str, ms: &[Match]) -> Result<(), TestCaseError> {

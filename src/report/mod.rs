@@ -56,6 +56,8 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     h.register_helper("pval", Box::new(pval));
     h.register_helper("heatmap", Box::new(heatmap));
     h.register_helper("funnel_chart", Box::new(funnel_chart));
+    h.register_helper("wres_class", Box::new(wres_class));
+    h.register_helper("wres_words", Box::new(wres_words));
     h.register_helper("fmt1", Box::new(fmt1));
     h.register_helper("inc", Box::new(inc));
     Ok(h)
@@ -81,10 +83,12 @@ handlebars::handlebars_helper!(pval: |x: Json| match x.as_f64() {
     Some(v) => format!("{v:.3}"),
     None => "–".to_string(),
 });
-handlebars::handlebars_helper!(heatmap: |panellists: Json, rows: Json, min: f64, max: f64|
-    charts::heatmap(panellists.as_array().map_or(&[][..], |v| v), rows.as_array().map_or(&[][..], |v| v), min, max));
-handlebars::handlebars_helper!(funnel_chart: |rows: Json|
-    charts::funnel(&audit::STAGES, rows.as_array().map_or(&[][..], |v| v)));
+handlebars::handlebars_helper!(heatmap: |candidate: str, panellists: Json, rows: Json, min: f64, max: f64|
+    charts::heatmap(candidate, panellists.as_array().map_or(&[][..], |v| v), rows.as_array().map_or(&[][..], |v| v), min, max));
+handlebars::handlebars_helper!(funnel_chart: |rows: Json, id: str|
+    charts::funnel(&audit::STAGES, rows.as_array().map_or(&[][..], |v| v), id));
+handlebars::handlebars_helper!(wres_class: |ci95: Json| charts::wres_reading(ci95).0);
+handlebars::handlebars_helper!(wres_words: |ci95: Json| charts::wres_reading(ci95).1);
 
 fn dash(x: &serde_json::Value) -> String {
     match x.as_str() {
