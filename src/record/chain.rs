@@ -194,6 +194,39 @@ pub struct EventRow {
     pub hash: String,
 }
 
+/// An event, borrowed: what the folds read.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub auth: &'a str,
+    pub action: &'a str,
+    pub scope: &'a str,
+    pub scope_seq: i64,
+    pub scope_prev: &'a str,
+    pub payload: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+impl<'a> EventRef<'a> {
+    pub fn hashed(&self) -> Hashed<'a> {
+        Hashed {
+            prev_hash: self.prev_hash,
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            auth: self.auth,
+            action: self.action,
+            scope: self.scope,
+            scope_seq: self.scope_seq,
+            scope_prev: self.scope_prev,
+            payload: self.payload,
+        }
+    }
+}
+
 /// The fields of an event that its hash covers, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub struct Hashed<'a> {
@@ -242,6 +275,22 @@ impl Hashed<'_> {
 }
 
 impl EventRow {
+    pub fn view(&self) -> EventRef<'_> {
+        EventRef {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            auth: &self.auth,
+            action: &self.action,
+            scope: &self.scope,
+            scope_seq: self.scope_seq,
+            scope_prev: &self.scope_prev,
+            payload: &self.payload,
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+    }
+
     pub fn hashed(&self) -> Hashed<'_> {
         Hashed {
             prev_hash: &self.prev_hash,

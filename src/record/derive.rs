@@ -103,6 +103,19 @@ pub struct VacancyRows {
     pub decisions: Vec<DecisionRow>,
 }
 
+impl VacancyRows {
+    pub fn extend(&mut self, o: VacancyRows) {
+        self.vacancy.extend(o.vacancy);
+        self.questions.extend(o.questions);
+        self.panellists.extend(o.panellists);
+        self.ethnicity.extend(o.ethnicity);
+        self.candidates.extend(o.candidates);
+        self.monitoring.extend(o.monitoring);
+        self.sealed.extend(o.sealed);
+        self.decisions.extend(o.decisions);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
     pub id: i64,

@@ -23,7 +23,7 @@ pub mod seal;
 pub mod sign;
 pub mod vacancy;
 
-pub use chain::{Actor, ActorId, Auth, EventRow, Scope};
+pub use chain::{Actor, ActorId, Auth, EventRef, EventRow, Scope};
 pub use fact::Fact;
 
 use std::collections::HashMap;
@@ -56,14 +56,24 @@ pub struct By {
 }
 
 impl By {
-    pub fn of(e: &EventRow) -> By {
+    pub fn of(e: &EventRef<'_>) -> By {
         By {
             seq: e.seq,
-            at: e.at.clone(),
-            actor: e.actor.clone(),
-            auth: e.auth.clone(),
+            at: e.at.to_string(),
+            actor: e.actor.to_string(),
+            auth: e.auth.to_string(),
         }
     }
+    /// Only the event's seq: for a replay that keeps no one's name or time.
+    pub fn seq_only(e: &EventRef<'_>) -> By {
+        By {
+            seq: e.seq,
+            at: String::new(),
+            actor: String::new(),
+            auth: String::new(),
+        }
+    }
+
     pub fn actor_id(&self) -> Option<ActorId> {
         ActorId::parse(&self.actor)
     }
@@ -80,7 +90,7 @@ pub struct Banks {
 
 impl Banks {
     /// Fold a `bank.store` fact: the YAML must hash to its claimed SHA-256 and parse as a bank.
-    pub fn apply(&mut self, e: &EventRow, b: &fact::BankStore) -> Result<(), String> {
+    pub fn apply(&mut self, e: &EventRef<'_>, b: &fact::BankStore) -> Result<(), String> {
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(b.yaml.as_bytes()));
         if sha != b.sha256 || e.scope != format!("bank:{sha}") {
@@ -106,6 +116,9 @@ impl Banks {
 pub struct Context<'a> {
     pub people: &'a people::People,
     pub banks: &'a Banks,
+    /// Keep only what the invariants and the derived tables need (who and when of each entry,
+    /// evidence ciphertext, transcription reasons are dropped): for `verify`'s replay of everything.
+    pub light: bool,
 }
 
 /// Compare two RFC 3339 times; `None` if either does not parse.

@@ -6,7 +6,7 @@
 //! exchanging a one-time invitation. Redeeming an invitation is itself an event whose actor is the
 //! person, authenticated by the invitation: if someone else used it first, the person finds it used.
 
-use super::chain::{Actor, ActorId, Auth, EventRow};
+use super::chain::{Actor, ActorId, Auth, EventRef};
 use super::fact::{Fact, InvitePurpose, OrgRole};
 use super::By;
 use std::collections::BTreeMap;
@@ -68,7 +68,7 @@ pub struct People {
     pub by_id: BTreeMap<i64, Person>,
 }
 
-fn person_of(e: &EventRow) -> Result<i64, String> {
+fn person_of(e: &EventRef<'_>) -> Result<i64, String> {
     e.scope
         .strip_prefix("person:")
         .and_then(|p| p.parse().ok())
@@ -107,12 +107,12 @@ impl People {
     }
 
     /// Fold one event of a person's scope.
-    pub fn apply(&mut self, e: &EventRow, fact: &Fact) -> Result<(), String> {
+    pub fn apply(&mut self, e: &EventRef<'_>, fact: &Fact) -> Result<(), String> {
         let id = person_of(e)?;
         let by = By::of(e);
         let actor = Actor {
-            id: ActorId::parse(&e.actor).ok_or("unreadable actor")?,
-            auth: Auth::parse(&e.auth).ok_or("unreadable authentication")?,
+            id: ActorId::parse(e.actor).ok_or("unreadable actor")?,
+            auth: Auth::parse(e.auth).ok_or("unreadable authentication")?,
         };
         if let Fact::PersonAdd(a) = fact {
             if id != e.seq || e.scope_seq != 1 {
@@ -182,7 +182,7 @@ impl People {
                 if inv.redeemed.is_some() || inv.cancelled {
                     return Err("the invitation was already used or cancelled".into());
                 }
-                if !super::time_before(&e.at, &inv.expires_at).unwrap_or(false) {
+                if !super::time_before(e.at, &inv.expires_at).unwrap_or(false) {
                     return Err("the invitation had expired".into());
                 }
                 match (inv.purpose, &r.credential, &r.session) {

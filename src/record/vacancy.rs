@@ -7,7 +7,7 @@
 //! with a reason. Policy gates (composition, coverage, who may act) are checked by the commands
 //! before they record anything, because they depend on today's date and on who is asking.
 
-use super::chain::{ActorId, Auth, EventRow};
+use super::chain::{ActorId, Auth, EventRef};
 use super::fact::*;
 use super::seal::{KeyIntro, Sealed};
 use super::{By, Context};
@@ -247,12 +247,12 @@ fn check_plan(bank: &Bank, questions: &[String]) -> Result<(), String> {
 }
 
 /// The actor is the panellist themself, authenticated, unless the fact says it was transcribed.
-fn acting_for(e: &EventRow, person: i64, transcribed: bool) -> Result<(), String> {
+fn acting_for(e: &EventRef<'_>, person: i64, transcribed: bool) -> Result<(), String> {
     if transcribed {
         return Ok(());
     }
-    let me = ActorId::parse(&e.actor) == Some(ActorId::Person(person));
-    let proven = Auth::parse(&e.auth).is_some_and(Auth::proves_person);
+    let me = ActorId::parse(e.actor) == Some(ActorId::Person(person));
+    let proven = Auth::parse(e.auth).is_some_and(Auth::proves_person);
     if (me && proven) || is_legacy(e) {
         Ok(())
     } else {
@@ -265,13 +265,13 @@ fn acting_for(e: &EventRow, person: i64, transcribed: bool) -> Result<(), String
 
 /// Re-recorded from a database written before identities and these invariants existed: such events
 /// are accepted as they happened (the report marks them), except that they must still chain.
-fn is_legacy(e: &EventRow) -> bool {
+fn is_legacy(e: &EventRef<'_>) -> bool {
     e.auth == Auth::Legacy.as_str()
 }
 
 impl VacancyState {
     /// Start a vacancy from its `vacancy.create` event.
-    pub fn create(e: &EventRow, c: &VacancyCreate, ctx: &Context<'_>) -> Result<Self, String> {
+    pub fn create(e: &EventRef<'_>, c: &VacancyCreate, ctx: &Context<'_>) -> Result<Self, String> {
         let id = e
             .scope
             .strip_prefix("vacancy:")
@@ -318,7 +318,7 @@ impl VacancyState {
             erased_keys: vec![],
             events: 1,
             last_seq: e.seq,
-            last_hash: e.hash.clone(),
+            last_hash: e.hash.to_string(),
         })
     }
 
@@ -424,7 +424,7 @@ impl VacancyState {
     }
 
     /// Fold one event of this vacancy's scope.
-    pub fn apply(&mut self, e: &EventRow, fact: &Fact, ctx: &Context<'_>) -> Result<(), String> {
+    pub fn apply(&mut self, e: &EventRef<'_>, fact: Fact, ctx: &Context<'_>) -> Result<(), String> {
         if e.scope_seq != self.events + 1 {
             return err(format!(
                 "expected event {} of the vacancy's record but found {}",
@@ -435,12 +435,29 @@ impl VacancyState {
         self.apply_fact(e, fact, ctx)?;
         self.events += 1;
         self.last_seq = e.seq;
-        self.last_hash = e.hash.clone();
+        self.last_hash.clear();
+        self.last_hash.push_str(e.hash);
         Ok(())
     }
 
-    fn apply_fact(&mut self, e: &EventRow, fact: &Fact, ctx: &Context<'_>) -> Result<(), String> {
-        let by = By::of(e);
+    fn apply_fact(
+        &mut self,
+        e: &EventRef<'_>,
+        fact: Fact,
+        ctx: &Context<'_>,
+    ) -> Result<(), String> {
+        let by = if ctx.light {
+            By::seq_only(e)
+        } else {
+            By::of(e)
+        };
+        // What a light replay drops from each score entry.
+        let light = |mut ev: Sealed| {
+            if ctx.light {
+                ev.c = String::new();
+            }
+            ev
+        };
         match fact {
             Fact::VacancyCreate(_) => err("the vacancy already exists"),
             Fact::PlanChange(p) => {
@@ -648,12 +665,12 @@ impl VacancyState {
                 self.in_plan(&a.question, a.score)?;
                 let entry = Entry {
                     by: by.clone(),
-                    question: a.question.clone(),
+                    question: a.question,
                     score: a.score,
-                    evidence: a.evidence.clone(),
+                    evidence: light(a.evidence),
                     kind: EntryKind::Answer,
                     reason: None,
-                    transcribed: a.transcribed.as_ref().map(|t| t.reason.clone()),
+                    transcribed: a.transcribed.filter(|_| !ctx.light).map(|t| t.reason),
                 };
                 match self
                     .sheets
@@ -670,7 +687,7 @@ impl VacancyState {
                     }
                     None => {
                         self.sheets.push(Sheet {
-                            candidate: a.reference.clone(),
+                            candidate: a.reference,
                             person: a.person,
                             opened: by,
                             entries: vec![entry],
@@ -706,7 +723,7 @@ impl VacancyState {
                 }
                 sheet.independent = independent;
                 sheet.submitted = Some(by);
-                sheet.submit_transcribed = s.transcribed.as_ref().map(|t| t.reason.clone());
+                sheet.submit_transcribed = s.transcribed.map(|t| t.reason);
                 Ok(())
             }
             Fact::Reveal(r) => {

@@ -206,7 +206,11 @@ impl Bulk<'_, '_> {
             })
             .optional()?;
         let id = match known {
-            Some(id) => id,
+            Some(id) => {
+                // Folded into this transaction's people, for the panel facts that name them.
+                self.tx.person(id)?;
+                id
+            }
             None => {
                 let id = self.tx.next_seq();
                 self.append(

@@ -491,22 +491,8 @@ fn load_scope(conn: &Connection, scope: &str, t: &TailStatus) -> Result<Vec<Even
     Ok(events)
 }
 
-/// Fold one person's events into `people` (once), checking them.
-pub fn load_person(conn: &Connection, id: i64, people: &mut People) -> Result<()> {
-    if people.get(id).is_some() {
-        return Ok(());
-    }
-    let t = tail(conn)?;
-    load_person_with(conn, id, people, &t)
-}
-
-/// As [`load_person`], with the tail already walked.
-pub fn load_person_checked(
-    conn: &Connection,
-    id: i64,
-    people: &mut People,
-    t: &TailStatus,
-) -> Result<()> {
+/// Fold one person's events into `people` (once), checking them against the walked tail `t`.
+pub fn load_person(conn: &Connection, id: i64, people: &mut People, t: &TailStatus) -> Result<()> {
     load_person_with(conn, id, people, t)
 }
 
@@ -518,7 +504,7 @@ fn load_person_with(conn: &Connection, id: i64, people: &mut People, t: &TailSta
     for e in load_scope(conn, &scope, t)? {
         let fact = Fact::parse(&e.action, &e.payload).map_err(Altered)?;
         people
-            .apply(&e, &fact)
+            .apply(&e.view(), &fact)
             .map_err(|m| Altered(format!("{scope}: event {} is not a valid step: {m}", e.seq)))?;
     }
     if people.get(id).is_none() {
@@ -528,9 +514,8 @@ fn load_person_with(conn: &Connection, id: i64, people: &mut People, t: &TailSta
 }
 
 /// Fold a bank's event into `banks`; false if it is not stored.
-pub fn load_bank(conn: &Connection, sha: &str, banks: &mut Banks) -> Result<bool> {
-    let t = tail(conn)?;
-    load_bank_with(conn, sha, banks, &t)
+pub fn load_bank(conn: &Connection, sha: &str, banks: &mut Banks, t: &TailStatus) -> Result<bool> {
+    load_bank_with(conn, sha, banks, t)
 }
 
 fn load_bank_with(conn: &Connection, sha: &str, banks: &mut Banks, t: &TailStatus) -> Result<bool> {
@@ -542,7 +527,7 @@ fn load_bank_with(conn: &Connection, sha: &str, banks: &mut Banks, t: &TailStatu
     for e in &events {
         match Fact::parse(&e.action, &e.payload).map_err(Altered)? {
             Fact::BankStore(b) => banks
-                .apply(e, &b)
+                .apply(&e.view(), &b)
                 .map_err(|m| Altered(format!("{scope}: {m}")))?,
             _ => return altered(format!("{scope}: holds something other than a bank")),
         }
@@ -558,17 +543,6 @@ pub fn read_key(conn: &Connection, id: i64) -> Result<Option<Key>> {
 
 /// Read, check and fold a vacancy, with the people it names and its bank.
 pub fn load_vacancy(
-    conn: &Connection,
-    id: &str,
-    people: &mut People,
-    banks: &mut Banks,
-    _reserved: bool,
-) -> Result<Loaded> {
-    let t = tail(conn)?;
-    load_vacancy_with(conn, id, people, banks, t)
-}
-
-pub fn load_vacancy_with(
     conn: &Connection,
     id: &str,
     people: &mut People,
@@ -607,12 +581,16 @@ pub fn load_vacancy_with(
     if !load_bank_with(conn, &create.bank, banks, &t)? {
         return altered(format!("{scope}: the bank it was created with is missing"));
     }
-    let ctx = crate::record::Context { people, banks };
-    let mut state = VacancyState::create(&events[0], create, &ctx)
+    let ctx = crate::record::Context {
+        people,
+        banks,
+        light: false,
+    };
+    let mut state = VacancyState::create(&events[0].view(), create, &ctx)
         .map_err(|m| Altered(format!("{scope}: {m}")))?;
-    for (e, f) in events.iter().zip(&facts).skip(1) {
+    for (e, f) in events.iter().zip(facts).skip(1) {
         state
-            .apply(e, f, &ctx)
+            .apply(&e.view(), f, &ctx)
             .map_err(|m| Altered(format!("{scope}: event {} is not a valid step: {m}", e.seq)))?;
     }
     // Each key must be the one the record introduced (its check value), and none may be missing
@@ -659,7 +637,7 @@ fn no_vacancy(conn: &Connection, id: &str) -> anyhow::Error {
 
 /// Verify the events since the last checkpoint, commit every scope's head to a new Merkle root, and
 /// append a checkpoint. `full` marks one made by a complete `verify`.
-pub fn checkpoint(conn: &Connection, head: &mut Head, full: bool) -> Result<()> {
+pub fn checkpoint(conn: &Connection, head: &mut Head, full: bool) -> Result<TailStatus> {
     let prev = latest_checkpoint(conn)?;
     let start = prev.as_ref().map_or(0, |c| c.seq);
     let mut n: i64 = prev.as_ref().map_or(0, |c| c.cp.scopes);
@@ -764,7 +742,23 @@ pub fn checkpoint(conn: &Connection, head: &mut Head, full: bool) -> Result<()> 
             prev.and_then(|c| c.cp.last_full)
         },
     });
+    let last_full = match &fact {
+        Fact::Checkpoint(c) => c.last_full,
+        _ => None,
+    };
     let row = head.next(conn, &Actor::system(), "chain", &fact)?;
     head.write(conn, &row).context("recording a checkpoint")?;
-    Ok(())
+    Ok(TailStatus {
+        checkpoint: row.seq,
+        checkpoint_through: through,
+        scopes: n,
+        scopes_root: hex::encode(root),
+        walked: 0,
+        last_full: match last_full {
+            Some(s) if s == row.seq => Some((s, row.at.clone())),
+            Some(s) => event_at(conn, s)?.map(|e| (s, e.at)),
+            None => None,
+        },
+        receipt: head.receipt(),
+    })
 }

@@ -143,6 +143,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Another connection to a database already opened, for reading on another thread.
+pub(crate) fn reader_connection(
+    path: &Path,
+    key: Option<&str>,
+    read_only: bool,
+) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    connect(path, flags, key)
+}
+
 /// Refuse anything at `path` that is not a regular file, before touching it.
 fn check_path(path: &Path) -> Result<bool> {
     match std::fs::metadata(path) {
@@ -423,7 +437,7 @@ impl Store {
         self.read(|c| {
             let t = log::tail(c)?;
             let (mut people, mut banks) = (People::default(), Banks::default());
-            log::load_vacancy_with(c, id, &mut people, &mut banks, t)
+            log::load_vacancy(c, id, &mut people, &mut banks, t)
         })
     }
 
@@ -442,7 +456,7 @@ impl Store {
                 .optional()?;
             let Some(id) = id else { return Ok(None) };
             let mut people = People::default();
-            log::load_person(c, id, &mut people)?;
+            log::load_person(c, id, &mut people, &log::tail(c)?)?;
             let p = people.get(id).cloned();
             match &p {
                 Some(p) if p.name == name => Ok(Some(p.clone())),
@@ -462,7 +476,7 @@ impl Store {
             let t = log::tail(c)?;
             let mut people = People::default();
             for id in ids {
-                log::load_person_checked(c, id, &mut people, &t)?;
+                log::load_person(c, id, &mut people, &t)?;
             }
             Ok(people)
         })
@@ -627,6 +641,9 @@ pub struct Tx<'a> {
     dirty_vacancies: HashSet<String>,
     dirty_people: HashSet<i64>,
     new_banks: Vec<String>,
+    /// The chain walked from the latest checkpoint, once per transaction (events this transaction
+    /// appends are its own).
+    tail: Option<TailStatus>,
 }
 
 impl<'a> Tx<'a> {
@@ -634,6 +651,7 @@ impl<'a> Tx<'a> {
         Ok(Tx {
             conn,
             actor,
+            tail: None,
             head: log::Head::read(conn)?,
             people: People::default(),
             banks: Banks::default(),
@@ -665,11 +683,20 @@ impl<'a> Tx<'a> {
             || log::scope_exists(self.conn, &Scope::Vacancy(id.into()).to_string())?)
     }
 
+    /// The walked tail, walked once.
+    fn walked(&mut self) -> Result<TailStatus> {
+        if self.tail.is_none() {
+            self.tail = Some(log::tail(self.conn)?);
+        }
+        Ok(self.tail.clone().expect("just set"))
+    }
+
     fn load_vacancy(&mut self, id: &str) -> Result<()> {
         if self.vacancies.contains_key(id) {
             return Ok(());
         }
-        let loaded = log::load_vacancy(self.conn, id, &mut self.people, &mut self.banks, false)?;
+        let t = self.walked()?;
+        let loaded = log::load_vacancy(self.conn, id, &mut self.people, &mut self.banks, t)?;
         for (k, key) in loaded.keys {
             self.keys.insert(k, key);
         }
@@ -682,7 +709,10 @@ impl<'a> Tx<'a> {
 
     /// A person, verified and folded from their events.
     pub fn person(&mut self, id: i64) -> Result<&crate::record::people::Person> {
-        log::load_person(self.conn, id, &mut self.people)?;
+        if self.people.get(id).is_none() {
+            let t = self.walked()?;
+            log::load_person(self.conn, id, &mut self.people, &t)?;
+        }
         self.people
             .get(id)
             .ok_or_else(|| anyhow!("there is no person {id}"))
@@ -759,7 +789,11 @@ impl<'a> Tx<'a> {
 
     /// The bank with this SHA-256, if stored.
     pub fn bank_stored(&mut self, sha: &str) -> Result<bool> {
-        Ok(self.banks.by_sha.contains_key(sha) || log::load_bank(self.conn, sha, &mut self.banks)?)
+        if self.banks.by_sha.contains_key(sha) {
+            return Ok(true);
+        }
+        let t = self.walked()?;
+        log::load_bank(self.conn, sha, &mut self.banks, &t)
     }
 
     /// A new random key for sealing personal data; returns its id and bytes.
@@ -816,7 +850,7 @@ impl<'a> Tx<'a> {
         }
         if let Scope::Person(p) = &scope {
             if !matches!(fact, Fact::PersonAdd(_)) {
-                log::load_person(self.conn, *p, &mut self.people)?;
+                self.person(*p)?;
             }
         }
         let at = at.unwrap_or_else(crate::model::now);
@@ -824,6 +858,7 @@ impl<'a> Tx<'a> {
             .head
             .next_at(self.conn, &self.actor, &scope_name, &fact, at)?;
         let ctx_err = |e: String| anyhow!("{e}");
+        let changes = project::changes_rows(&fact);
         match &scope {
             Scope::Vacancy(v) => {
                 if let Fact::VacancyCreate(c) = &fact {
@@ -833,35 +868,42 @@ impl<'a> Tx<'a> {
                     let ctx = crate::record::Context {
                         people: &self.people,
                         banks: &self.banks,
+                        light: false,
                     };
-                    let st = VacancyState::create(&row, c, &ctx).map_err(ctx_err)?;
+                    let st = VacancyState::create(&row.view(), c, &ctx).map_err(ctx_err)?;
                     self.vacancies.insert(v.clone(), st);
                 } else {
                     let ctx = crate::record::Context {
                         people: &self.people,
                         banks: &self.banks,
+                        light: false,
                     };
                     let st = self.vacancies.get_mut(v).expect("loaded above");
-                    st.apply(&row, &fact, &ctx).map_err(ctx_err)?;
+                    st.apply(&row.view(), fact, &ctx).map_err(ctx_err)?;
                 }
-                if project::changes_rows(&fact) {
+                if changes {
                     self.dirty_vacancies.insert(v.clone());
                 }
             }
             Scope::Person(p) => {
-                self.people.apply(&row, &fact).map_err(ctx_err)?;
+                self.people.apply(&row.view(), &fact).map_err(ctx_err)?;
                 self.dirty_people.insert(*p);
             }
             Scope::Bank(sha) => {
                 let Fact::BankStore(b) = &fact else {
                     bail!("only a bank belongs to a bank's scope");
                 };
-                self.banks.apply(&row, b).map_err(ctx_err)?;
+                self.banks.apply(&row.view(), b).map_err(ctx_err)?;
                 self.new_banks.push(sha.clone());
             }
             Scope::Chain | Scope::Org => {}
         }
         self.head.write(self.conn, &row)?;
+        // Checkpoints as the log grows, so that readers (and this transaction) never walk far.
+        if self.head.seq - self.head.checkpoint >= CHECKPOINT_EVERY {
+            self.walked()?;
+            self.tail = Some(log::checkpoint(self.conn, &mut self.head, false)?);
+        }
         Ok(row.seq)
     }
 
@@ -890,9 +932,6 @@ impl<'a> Tx<'a> {
         }
         for p in std::mem::take(&mut self.dirty_people) {
             project::write_person(self.conn, &self.people, p)?;
-        }
-        if self.head.seq - self.head.checkpoint >= CHECKPOINT_EVERY {
-            log::checkpoint(self.conn, &mut self.head, false)?;
         }
         Ok(())
     }
