@@ -844,7 +844,7 @@ impl<'a> Tx<'a> {
                     let st = self.vacancies.get_mut(v).expect("loaded above");
                     st.apply(&row, &fact, &ctx).map_err(ctx_err)?;
                 }
-                if project::changes_rows(&fact) {
+                if project::changes_rows(&fact, &self.vacancies[v]) {
                     self.dirty_vacancies.insert(v.clone());
                 }
             }

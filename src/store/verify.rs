@@ -3,7 +3,8 @@
 //!
 //! It checks, in order, and reports the first problem in plain words:
 //! 1. the schema, with every protective trigger, is the one fairpanel creates;
-//! 2. the global chain (every seq present, every event hashing correctly and naming its predecessor);
+//! 2. the global chain (every seq present, every event hashing correctly and naming its predecessor),
+//!    and every point a signature or a fairness review names is in it, with the hash named;
 //! 3. every scope's own chain, and every checkpoint's Merkle root against the scope heads at its point;
 //! 4. every event is a valid step for the state it applies to (an answer on a sealed sheet, a reveal
 //!    before every sheet was in, a decision over unrevealed candidates: each is refused by the fold);
@@ -79,6 +80,8 @@ struct Replay {
     last_seq: HashMap<String, i64>,
     /// Points signed, (seq, hash), checked against the chain once it is read.
     signed: Vec<(i64, String)>,
+    /// Points reviews read, (review seq, receipt seq, receipt hash), checked the same way.
+    reviewed: Vec<(i64, i64, String)>,
 }
 
 fn key_intros(f: &Fact, out: &mut Vec<KeyIntro>, erased: &mut HashSet<i64>) {
@@ -150,6 +153,10 @@ impl Replay {
                     }
                     (_, Some(st)) => st.apply(e, &fact, &ctx).map_err(invalid)?,
                     (_, None) => return Err(invalid("the vacancy was never created".into())),
+                }
+                if let Fact::Review(r) = &fact {
+                    self.reviewed
+                        .push((e.seq, r.receipt_events, r.receipt_head.clone()));
                 }
             }
             "chain" => match &fact {
@@ -273,7 +280,13 @@ row!(
         questions,
         decided,
         overridden_gaps,
-        coverage_overridden
+        coverage_overridden,
+        review_status,
+        review_required,
+        reviews,
+        returns,
+        decided_at,
+        signed_off_at
     ]
 );
 row!(
@@ -672,6 +685,23 @@ fn run(
             .into());
         }
     }
+    for (review, through, head) in &replay.reviewed {
+        let at: Option<String> = conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [through], |r| {
+                r.get(0)
+            })
+            .ok();
+        if at.as_deref() != Some(head.as_str()) {
+            return Err(broken(
+                "events",
+                format!("event {review} (review)"),
+                format!(
+                    "the report it reviewed names event {through} with another hash: the record was rewritten after the review"
+                ),
+            )
+            .into());
+        }
+    }
     drop(rows);
     drop(stmt);
 
@@ -760,8 +790,8 @@ fn run(
     *rows_checked += Table {
         name: "vacancies",
         expected: all.vacancy,
-        stored: read_rows(conn, "SELECT id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden FROM vacancies", |r| {
-            Ok(VacancyRow { id: r.get(0)?, title: r.get(1)?, band: r.get(2)?, service: r.get(3)?, bank_sha: r.get(4)?, policy_source: r.get(5)?, policy_yaml: r.get(6)?, created_at: r.get(7)?, questions: r.get(8)?, decided: b(r.get(9)?), overridden_gaps: r.get(10)?, coverage_overridden: b(r.get(11)?) })
+        stored: read_rows(conn, "SELECT id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden, review_status, review_required, reviews, returns, decided_at, signed_off_at FROM vacancies", |r| {
+            Ok(VacancyRow { id: r.get(0)?, title: r.get(1)?, band: r.get(2)?, service: r.get(3)?, bank_sha: r.get(4)?, policy_source: r.get(5)?, policy_yaml: r.get(6)?, created_at: r.get(7)?, questions: r.get(8)?, decided: b(r.get(9)?), overridden_gaps: r.get(10)?, coverage_overridden: b(r.get(11)?), review_status: r.get(12)?, review_required: b(r.get(13)?), reviews: r.get(14)?, returns: r.get(15)?, decided_at: r.get(16)?, signed_off_at: r.get(17)? })
         })?,
     }
     .compare()?;
