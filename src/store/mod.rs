@@ -706,6 +706,14 @@ impl<'a> Tx<'a> {
         &self.people
     }
 
+    /// The hash of the event with this seq, if the log has it.
+    pub fn event_hash(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()?)
+    }
+
     /// The person an invitation token (its SHA-256) was issued to.
     pub fn invite_person(&self, token_sha256: &str) -> Result<Option<i64>> {
         Ok(self
