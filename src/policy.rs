@@ -183,12 +183,20 @@ mod tests {
         assert_eq!(p.review, Review::default());
         assert_eq!(p.review.required, Required::WhenNeeded);
         let src = DEFAULT_YAML.replace("required: when-needed", "required: always");
-        assert_eq!(parse(&src, "p.yaml").unwrap().review.required, Required::Always);
+        assert_eq!(
+            parse(&src, "p.yaml").unwrap().review.required,
+            Required::Always
+        );
         // A policy written before the section existed keeps the built-in review rules.
-        let start = DEFAULT_YAML.find("\n# Fairness review").expect("review section");
+        let start = DEFAULT_YAML
+            .find("\n# Fairness review")
+            .expect("review section");
         let without = &DEFAULT_YAML[..start];
         assert!(!without.contains("review:"));
-        assert_eq!(parse(without, "old.yaml").unwrap().review, Review::default());
+        assert_eq!(
+            parse(without, "old.yaml").unwrap().review,
+            Review::default()
+        );
         let src = DEFAULT_YAML.replace("required: when-needed", "required: sometimes");
         let e = parse(&src, "p.yaml").unwrap_err().to_string();
         let line = DEFAULT_YAML

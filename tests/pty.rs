@@ -167,9 +167,24 @@ fn a_reviewer_returns_a_decision_through_the_terminal() {
     e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
     e.as_ok(
         "Ann",
-        &["decide", "V1", "--appoint", "C-1", "--rationale", "Highest on both"],
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "Highest on both",
+        ],
     );
-    let out = e.ok(&["person", "add", "Rita", "--role", "reviewer", "--trained", "2026-01-05"]);
+    let out = e.ok(&[
+        "person",
+        "add",
+        "Rita",
+        "--role",
+        "reviewer",
+        "--trained",
+        "2026-01-05",
+    ]);
     e.redeem("Rita", &common::invitation(&out));
     let mut s = spawn(&e, &["review", "V1", "--reviewer", "Rita"]);
     s.expect("Passphrase for Rita").unwrap();

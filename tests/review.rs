@@ -82,10 +82,7 @@ fn check(e: &Env, vacancy: &str) -> (i32, Vec<Value>) {
         .output()
         .unwrap();
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        out.status.code().unwrap(),
-        j.as_array().unwrap().to_vec(),
-    )
+    (out.status.code().unwrap(), j.as_array().unwrap().to_vec())
 }
 
 fn review_finding(findings: &[Value]) -> Value {
@@ -110,7 +107,8 @@ fn sign_off(e: &Env, reviewer: &str, vacancy: &str) -> String {
 
 /// The number `review` printed for the review it recorded.
 fn review_seq(out: &str) -> String {
-    let at = out.find("Recorded review ").expect("a review was recorded") + "Recorded review ".len();
+    let at =
+        out.find("Recorded review ").expect("a review was recorded") + "Recorded review ".len();
     out[at..]
         .chars()
         .take_while(|c| c.is_ascii_digit())
@@ -129,9 +127,14 @@ fn a_sign_off_is_bound_to_the_report_read_and_shown_at_the_top() {
     assert!(before["review"]["required_because"][0]
         .as_str()
         .unwrap()
-        .contains("self-declared an ethnic-minority background was overruled (C-1 · diversity-discomfort)"));
+        .contains(
+        "self-declared an ethnic-minority background was overruled (C-1 · diversity-discomfort)"
+    ));
     let (code, findings) = check(&e, "V1");
-    assert_eq!(code, 3, "a decision that needs review is not final without one");
+    assert_eq!(
+        code, 3,
+        "a decision that needs review is not final without one"
+    );
     assert_eq!(review_finding(&findings)["severity"], "gap");
     assert!(e.ok(&["report", "V1"]).contains("**Not final**"));
 
@@ -172,7 +175,10 @@ fn a_sign_off_is_bound_to_the_report_read_and_shown_at_the_top() {
     assert_eq!(x["reviewer"], "Rita");
     assert_eq!(x["receipt"], before["receipt"], "bound to the report read");
     assert_eq!(x["current"], true);
-    assert_eq!(x["note"], "Read the dissent and the reason for overruling it");
+    assert_eq!(
+        x["note"],
+        "Read the dissent and the reason for overruling it"
+    );
     assert!(x["standing"]
         .as_str()
         .unwrap()
@@ -185,9 +191,18 @@ fn a_sign_off_is_bound_to_the_report_read_and_shown_at_the_top() {
         )
     );
     let md = e.ok(&["report", "V1"]);
-    assert!(md.contains("**Fairness review:** Signed off by Rita on 2026-11-26"), "{md}");
-    assert!(md.contains("**Final**: signed off as the policy requires"), "{md}");
-    assert!(md.contains(&format!("### Review {}: signed off by Rita", review_seq(&out))));
+    assert!(
+        md.contains("**Fairness review:** Signed off by Rita on 2026-11-26"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Final**: signed off as the policy requires"),
+        "{md}"
+    );
+    assert!(md.contains(&format!(
+        "### Review {}: signed off by Rita",
+        review_seq(&out)
+    )));
     // The report's own receipt comes first, so a report file still checks as its receipt.
     let receipt_at = md.find("**Receipt:**").unwrap();
     assert!(receipt_at < md.find("**Fairness review:**").unwrap());
@@ -226,22 +241,48 @@ fn a_returned_decision_is_answered_by_the_chair_decided_again_and_reviewed_again
     let r = report(&e, "V1");
     assert_eq!(r["review"]["status"], "returned");
     assert_eq!(r["review"]["decision_final"], false);
-    assert_eq!(r["review"]["exchange"][0]["questions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r["review"]["exchange"][0]["questions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(check(&e, "V1").0, 3);
 
     // A returned decision goes back to the chair: nobody reviews it again until she has answered
     // and recorded the decision again.
-    let err = e.as_fails("Rita", &["review", "V1", "--reviewer", "Rita", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Rita",
+        &["review", "V1", "--reviewer", "Rita", "--sign-off"],
+        1,
+    );
     assert!(err.contains("has not answered them yet"), "{err}");
     let err = e.as_fails(
         "Cy",
-        &["review", "answer", "V1", "--review", &returned, "--answer", "It was fine"],
+        &[
+            "review",
+            "answer",
+            "V1",
+            "--review",
+            &returned,
+            "--answer",
+            "It was fine",
+        ],
         1,
     );
     assert!(err.contains("the chair's to do"), "{err}");
     let err = e.as_fails(
         "Ann",
-        &["review", "answer", "V1", "--review", "1", "--answer", "It was fine"],
+        &[
+            "review",
+            "answer",
+            "V1",
+            "--review",
+            "1",
+            "--answer",
+            "It was fine",
+        ],
         1,
     );
     assert!(err.contains("has no review 1"), "{err}");
@@ -260,15 +301,30 @@ fn a_returned_decision_is_answered_by_the_chair_decided_again_and_reviewed_again
     );
     let err = e.as_fails(
         "Ann",
-        &["review", "answer", "V1", "--review", &returned, "--answer", "More"],
+        &[
+            "review", "answer", "V1", "--review", &returned, "--answer", "More",
+        ],
         1,
     );
     assert!(err.contains("already answered"), "{err}");
-    let err = e.as_fails("Rita", &["review", "V1", "--reviewer", "Rita", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Rita",
+        &["review", "V1", "--reviewer", "Rita", "--sign-off"],
+        1,
+    );
     assert!(err.contains("has not recorded the decision again"), "{err}");
     let err = e.as_fails(
         "Ann",
-        &["decide", "V1", "--appoint", "C-1", "--reserve", "C-2", "--rationale", "Same"],
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--reserve",
+            "C-2",
+            "--rationale",
+            "Same",
+        ],
         1,
     );
     assert!(err.contains("--revision-reason"), "{err}");
@@ -332,10 +388,15 @@ fn a_returned_decision_is_answered_by_the_chair_decided_again_and_reviewed_again
     // Only a returned review is answered.
     let err = e.as_fails(
         "Ann",
-        &["review", "answer", "V1", "--review", &signed, "--answer", "Thanks"],
+        &[
+            "review", "answer", "V1", "--review", &signed, "--answer", "Thanks",
+        ],
         1,
     );
-    assert!(err.contains("only a returned decision is answered"), "{err}");
+    assert!(
+        err.contains("only a returned decision is answered"),
+        "{err}"
+    );
     assert_eq!(check(&e, "V1").0, 0);
     verified(&e);
 }
@@ -365,7 +426,17 @@ fn a_change_to_the_vacancy_after_a_sign_off_needs_a_new_review_and_nothing_else_
     ]);
     e.add_panellist(&["V2", "--name", "Dee", "--role", "chair"]);
     e.add_person("Hana", &["hr"]);
-    e.as_ok("Hana", &["candidate", "export", "V1", "C-2", "-o", e.path("sar.json").to_str().unwrap()]);
+    e.as_ok(
+        "Hana",
+        &[
+            "candidate",
+            "export",
+            "V1",
+            "C-2",
+            "-o",
+            e.path("sar.json").to_str().unwrap(),
+        ],
+    );
     let r = report(&e, "V1");
     assert_eq!(r["review"]["status"], "signed-off", "{}", r["review"]);
     assert_eq!(check(&e, "V1").0, 0);
@@ -393,7 +464,9 @@ fn a_change_to_the_vacancy_after_a_sign_off_needs_a_new_review_and_nothing_else_
         .as_str()
         .unwrap()
         .starts_with("Review made on an earlier version: Rita signed off on 2026-11-26"));
-    assert!(e.ok(&["report", "V1"]).contains("**made on an earlier version**"));
+    assert!(e
+        .ok(&["report", "V1"])
+        .contains("**made on an earlier version**"));
     let (code, findings) = check(&e, "V1");
     assert_eq!(code, 3);
     assert!(review_finding(&findings)["message"]
@@ -444,29 +517,68 @@ fn the_policy_decides_who_may_review() {
     decided_over_dissent(&e);
     // Ann chairs the panel; Cy sits on it. Both are given the reviewer role.
     for p in ["Ann", "Cy"] {
-        e.ok(&["person", "role", p, "--role", "reviewer", "--trained", "2026-01-05"]);
+        e.ok(&[
+            "person",
+            "role",
+            p,
+            "--role",
+            "reviewer",
+            "--trained",
+            "2026-01-05",
+        ]);
     }
-    let err = e.as_fails("Ann", &["review", "V1", "--reviewer", "Ann", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Ann",
+        &["review", "V1", "--reviewer", "Ann", "--sign-off"],
+        1,
+    );
     assert!(
         err.contains("Ann sits on the panel of V1 (chair); its policy requires a reviewer independent of the panel"),
         "{err}"
     );
-    let err = e.as_fails("Cy", &["review", "V1", "--reviewer", "Cy", "--return", "--question", "Why?"], 1);
+    let err = e.as_fails(
+        "Cy",
+        &[
+            "review",
+            "V1",
+            "--reviewer",
+            "Cy",
+            "--return",
+            "--question",
+            "Why?",
+        ],
+        1,
+    );
     assert!(err.contains("Cy sits on the panel of V1 (member)"), "{err}");
     add_reviewer(&e, "Rex", false, None);
-    let err = e.as_fails("Rex", &["review", "V1", "--reviewer", "Rex", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Rex",
+        &["review", "V1", "--reviewer", "Rex", "--sign-off"],
+        1,
+    );
     assert!(err.contains("Rex does not hold the reviewer role"), "{err}");
     add_reviewer(&e, "Tia", true, Some("2022-06-01"));
-    let err = e.as_fails("Tia", &["review", "V1", "--reviewer", "Tia", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Tia",
+        &["review", "V1", "--reviewer", "Tia", "--sign-off"],
+        1,
+    );
     assert!(
         err.contains("Tia's fairness-review training (2022-06-01) is not in date: the policy of V1 requires training since 2023-11-26"),
         "{err}"
     );
     add_reviewer(&e, "Una", true, None);
-    let err = e.as_fails("Una", &["review", "V1", "--reviewer", "Una", "--sign-off"], 1);
+    let err = e.as_fails(
+        "Una",
+        &["review", "V1", "--reviewer", "Una", "--sign-off"],
+        1,
+    );
     assert!(err.contains("(none recorded) is not in date"), "{err}");
     let r = report(&e, "V1");
-    assert!(r["review"]["exchange"].as_array().unwrap().is_empty(), "nothing was recorded");
+    assert!(
+        r["review"]["exchange"].as_array().unwrap().is_empty(),
+        "nothing was recorded"
+    );
 
     // Under a policy that asks neither, the chair may review her own panel's decision, and the
     // report says where she stood.
@@ -481,8 +593,14 @@ fn the_policy_decides_who_may_review() {
     let r = report(&e, "V2");
     assert_eq!(r["review"]["policy"]["independent"], false);
     let x = r["review"]["exchange"].as_array().unwrap();
-    assert_eq!(x[0]["standing"], "sits on the panel (chair); holds the reviewer role, fairness-review training 2026-01-05");
-    assert_eq!(x[1]["standing"], "not on the panel; does not hold the reviewer role");
+    assert_eq!(
+        x[0]["standing"],
+        "sits on the panel (chair); holds the reviewer role, fairness-review training 2026-01-05"
+    );
+    assert_eq!(
+        x[1]["standing"],
+        "not on the panel; does not hold the reviewer role"
+    );
     verified(&e);
 }
 
@@ -505,19 +623,33 @@ fn only_the_reviewer_with_their_own_passphrase_can_review() {
     let said = String::from_utf8_lossy(&err.stderr);
     assert!(said.contains("that is not Rita's passphrase"), "{said}");
     // Acting as one person while naming another as the reviewer.
-    let err = e.as_fails("Ann", &["review", "V1", "--reviewer", "Rita", "--sign-off"], 2);
-    assert!(err.contains("--reviewer Rita and --as Ann name different people"), "{err}");
+    let err = e.as_fails(
+        "Ann",
+        &["review", "V1", "--reviewer", "Rita", "--sign-off"],
+        2,
+    );
+    assert!(
+        err.contains("--reviewer Rita and --as Ann name different people"),
+        "{err}"
+    );
     // Without saying what the review is, nothing can be recorded off a terminal.
     let err = e.as_fails("Rita", &["review", "V1", "--reviewer", "Rita"], 2);
     assert!(err.contains("--sign-off, or --return"), "{err}");
-    let err = e.as_fails("Rita", &["review", "V1", "--reviewer", "Rita", "--return"], 2);
+    let err = e.as_fails(
+        "Rita",
+        &["review", "V1", "--reviewer", "Rita", "--return"],
+        2,
+    );
     assert!(err.contains("--question"), "{err}");
     let r = report(&e, "V1");
     assert!(r["review"]["exchange"].as_array().unwrap().is_empty());
     assert_eq!(check(&e, "V1").0, 3);
     // The reviewer named with --as alone is the reviewer.
     e.as_ok("Rita", &["review", "V1", "--sign-off"]);
-    assert_eq!(report(&e, "V1")["review"]["exchange"][0]["reviewer"], "Rita");
+    assert_eq!(
+        report(&e, "V1")["review"]["exchange"][0]["reviewer"],
+        "Rita"
+    );
     verified(&e);
 }
 
@@ -534,7 +666,9 @@ fn the_policy_says_when_a_decision_needs_a_sign_off_to_be_final() {
     let (code, findings) = check(&e, "V1");
     assert_eq!(code, 0);
     assert_eq!(review_finding(&findings)["severity"], "info");
-    assert!(e.ok(&["report", "V1"]).contains("**Final**: the policy requires a review only when"));
+    assert!(e
+        .ok(&["report", "V1"])
+        .contains("**Final**: the policy requires a review only when"));
 
     // Always: the same decision is not final until it is signed off.
     let always = e.write(
@@ -552,7 +686,10 @@ fn the_policy_says_when_a_decision_needs_a_sign_off_to_be_final() {
         .unwrap()
         .contains("the policy requires a review of every decision"));
     let md = e.ok(&["report", "V2"]);
-    assert!(md.contains("**Not final**: the policy requires a current sign-off"), "{md}");
+    assert!(
+        md.contains("**Not final**: the policy requires a current sign-off"),
+        "{md}"
+    );
     sign_off(&e, "Rita", "V2");
     assert_eq!(check(&e, "V2").0, 0);
 
@@ -565,7 +702,15 @@ fn the_policy_says_when_a_decision_needs_a_sign_off_to_be_final() {
     decided_cleanly(&e, "V3");
     e.as_ok(
         "Rita",
-        &["review", "V3", "--reviewer", "Rita", "--return", "--question", "Why C-1?"],
+        &[
+            "review",
+            "V3",
+            "--reviewer",
+            "Rita",
+            "--return",
+            "--question",
+            "Why C-1?",
+        ],
     );
     let (code, findings) = check(&e, "V3");
     assert_eq!(code, 0);
@@ -619,19 +764,37 @@ fn the_audit_counts_review_by_service_and_band() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let out = run(
         "Rita",
         "27",
-        &["review", "V1", "--return", "--question", "Why overrule Bola?"],
+        &[
+            "review",
+            "V1",
+            "--return",
+            "--question",
+            "Why overrule Bola?",
+        ],
     );
     let returned = review_seq(&out);
     run(
         "Ann",
         "28",
-        &["review", "answer", "V1", "--review", &returned, "--answer", "On the anchors"],
+        &[
+            "review",
+            "answer",
+            "V1",
+            "--review",
+            &returned,
+            "--answer",
+            "On the anchors",
+        ],
     );
     run(
         "Ann",
@@ -655,11 +818,28 @@ fn the_audit_counts_review_by_service_and_band() {
     e.as_ok(
         "Ann",
         &[
-            "moderate", "V2", "C-1", "--question", "diversity-discomfort", "--score", "4", "--reason",
+            "moderate",
+            "V2",
+            "C-1",
+            "--question",
+            "diversity-discomfort",
+            "--score",
+            "4",
+            "--reason",
             "Majority view",
         ],
     );
-    e.as_ok("Ann", &["decide", "V2", "--appoint", "C-1", "--rationale", "Strongest on risk"]);
+    e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V2",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "Strongest on risk",
+        ],
+    );
     // V3 (Southshire, Band 6): a clean decision, never reviewed and final.
     e.setup_vacancy("V3", &["--band", "Band 6", "--service", "Southshire"]);
     decided_cleanly(&e, "V3");
@@ -668,30 +848,57 @@ fn the_audit_counts_review_by_service_and_band() {
 
     let one = e.write(
         "one.yaml",
-        &fairpanel::policy::DEFAULT_YAML.replace("suppression_threshold: 5", "suppression_threshold: 1"),
+        &fairpanel::policy::DEFAULT_YAML
+            .replace("suppression_threshold: 5", "suppression_threshold: 1"),
     );
     let a = e.json(&["audit", "--policy", one.to_str().unwrap()]);
     let rows = a["reviews"]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "{rows:?}");
     let north = &rows[0];
-    assert_eq!((north["service"].as_str(), north["band"].as_str()), (Some("Northshire Talking Therapies"), Some("Band 5")));
-    for (k, n) in [("decided", 1), ("signed_off", 1), ("in_review", 0), ("without_review", 0), ("returned", 1), ("not_final", 0)] {
+    assert_eq!(
+        (north["service"].as_str(), north["band"].as_str()),
+        (Some("Northshire Talking Therapies"), Some("Band 5"))
+    );
+    for (k, n) in [
+        ("decided", 1),
+        ("signed_off", 1),
+        ("in_review", 0),
+        ("without_review", 0),
+        ("returned", 1),
+        ("not_final", 0),
+    ] {
         assert_eq!(north[k], n, "{k}: {north}");
     }
     assert_eq!(north["median_days_to_sign_off"], 4.0);
     let south = &rows[1];
     assert_eq!(south["service"], "Southshire");
-    for (k, n) in [("decided", 2), ("signed_off", 0), ("in_review", 0), ("without_review", 2), ("returned", 0), ("not_final", 1)] {
+    for (k, n) in [
+        ("decided", 2),
+        ("signed_off", 0),
+        ("in_review", 0),
+        ("without_review", 2),
+        ("returned", 0),
+        ("not_final", 1),
+    ] {
         assert_eq!(south[k], n, "{k}: {south}");
     }
     assert_eq!(south["median_days_to_sign_off"], Value::Null);
     let total = &a["reviews"]["total"];
-    for (k, n) in [("decided", 3), ("signed_off", 1), ("without_review", 2), ("returned", 1), ("not_final", 1)] {
+    for (k, n) in [
+        ("decided", 3),
+        ("signed_off", 1),
+        ("without_review", 2),
+        ("returned", 1),
+        ("not_final", 1),
+    ] {
         assert_eq!(total[k], n, "{k}: {total}");
     }
     assert_eq!(total["median_days_to_sign_off"], 4.0);
     let md = e.ok(&["audit", "--policy", one.to_str().unwrap()]);
-    assert!(md.contains("| Northshire Talking Therapies | Band 5 | 1 | 1 | 0 | 0 | 1 | 0 | 4.00 |"), "{md}");
+    assert!(
+        md.contains("| Northshire Talking Therapies | Band 5 | 1 | 1 | 0 | 0 | 1 | 0 | 4.00 |"),
+        "{md}"
+    );
 
     // At the built-in threshold these counts are too small to show, and so is anything that would
     // reveal them; the number decided is the audit's scope and stays.
@@ -705,7 +912,12 @@ fn the_audit_counts_review_by_service_and_band() {
     assert_eq!(south["decided"], 2);
     assert_eq!(south["without_review"], "suppressed");
     assert_eq!(south["not_final"], "suppressed");
-    for row in a["reviews"]["rows"].as_array().unwrap().iter().chain([&a["reviews"]["total"]]) {
+    for row in a["reviews"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&a["reviews"]["total"]])
+    {
         // No row shows exactly one hidden cell among the three that add up to its decided count.
         let hidden = ["signed_off", "in_review", "without_review"]
             .iter()

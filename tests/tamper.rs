@@ -560,11 +560,25 @@ fn a_report_file_is_its_own_receipt() {
 fn an_edited_review_is_caught() {
     let b = base();
     let e = &b.e;
-    let out = e.ok(&["person", "add", "Rita", "--role", "reviewer", "--trained", "2026-01-05"]);
+    let out = e.ok(&[
+        "person",
+        "add",
+        "Rita",
+        "--role",
+        "reviewer",
+        "--trained",
+        "2026-01-05",
+    ]);
     e.redeem("Rita", &common::invitation(&out));
     e.as_ok(
         "Rita",
-        &["review", "V1", "--return", "--question", "Why was Bola overruled?"],
+        &[
+            "review",
+            "V1",
+            "--return",
+            "--question",
+            "Why was Bola overruled?",
+        ],
     );
     let returned = seq_of(&e.db, "review");
     e.as_ok(
@@ -599,11 +613,16 @@ fn an_edited_review_is_caught() {
     e.as_ok("Rita", &["review", "V1", "--sign-off"]);
     fold_wal(&e.db);
     let signed: i64 = shell(&e.db)
-        .query_row("SELECT max(seq) FROM events WHERE action = 'review'", [], |r| r.get(0))
+        .query_row(
+            "SELECT max(seq) FROM events WHERE action = 'review'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let status = |db: &Path| {
         let j: serde_json::Value =
-            serde_json::from_str(&common::ok_on(db, &["report", "V1", "--format", "json"])).unwrap();
+            serde_json::from_str(&common::ok_on(db, &["report", "V1", "--format", "json"]))
+                .unwrap();
         j["review"]["status"].as_str().unwrap().to_string()
     };
 
@@ -616,7 +635,10 @@ fn an_edited_review_is_caught() {
             "UPDATE events SET payload = replace(payload, '\"verdict\":\"returned\"', '\"verdict\":\"signed-off\"') WHERE seq = {returned};"
         ),
     );
-    verify_fails(&db, &[&format!("event {returned}"), "edited after it was written"]);
+    verify_fails(
+        &db,
+        &[&format!("event {returned}"), "edited after it was written"],
+    );
     reads_refuse(&db);
 
     // 2. Where the review stands, edited in the derived columns the audit reads: verify names the
@@ -656,20 +678,24 @@ fn an_edited_review_is_caught() {
         },
         true,
     );
-    verify_fails(
-        &db,
-        &[&format!("event {signed} (review)"), "another hash"],
-    );
+    verify_fails(&db, &[&format!("event {signed} (review)"), "another hash"]);
 
     // 4. The sign-off re-hashed to name the report the return read: the fold refuses a review of a
     // record older than the vacancy's.
     let db = copy(&b, "review-stale");
     let first_receipt: String = shell(&db)
-        .query_row("SELECT payload FROM events WHERE seq = ?1", [returned], |r| r.get(0))
+        .query_row(
+            "SELECT payload FROM events WHERE seq = ?1",
+            [returned],
+            |r| r.get(0),
+        )
         .unwrap();
     let receipt_of = |p: &str| -> (String, String) {
         let j: serde_json::Value = serde_json::from_str(p).unwrap();
-        (j["receipt_events"].to_string(), j["receipt_head"].as_str().unwrap().to_string())
+        (
+            j["receipt_events"].to_string(),
+            j["receipt_head"].as_str().unwrap().to_string(),
+        )
     };
     let (old_n, old_h) = receipt_of(&first_receipt);
     rehash(
@@ -677,12 +703,22 @@ fn an_edited_review_is_caught() {
         signed,
         |p| {
             let (n, h) = receipt_of(p);
-            p.replace(&format!("\"receipt_events\":{n}"), &format!("\"receipt_events\":{old_n}"))
-                .replace(&h, &old_h)
+            p.replace(
+                &format!("\"receipt_events\":{n}"),
+                &format!("\"receipt_events\":{old_n}"),
+            )
+            .replace(&h, &old_h)
         },
         true,
     );
-    verify_fails(&db, &[&format!("event {signed}"), "not a valid step", "older than the vacancy's record"]);
+    verify_fails(
+        &db,
+        &[
+            &format!("event {signed}"),
+            "not a valid step",
+            "older than the vacancy's record",
+        ],
+    );
     reads_refuse(&db);
 
     // 5. The chair's answer re-pointed at a review that did not exist when it was given.
@@ -691,9 +727,21 @@ fn an_edited_review_is_caught() {
     rehash(
         &db,
         answer,
-        |p| p.replace(&format!("\"review\":{returned}"), &format!("\"review\":{signed}")),
+        |p| {
+            p.replace(
+                &format!("\"review\":{returned}"),
+                &format!("\"review\":{signed}"),
+            )
+        },
         true,
     );
-    verify_fails(&db, &[&format!("event {answer}"), "not a valid step", &format!("has no review {signed}")]);
+    verify_fails(
+        &db,
+        &[
+            &format!("event {answer}"),
+            "not a valid step",
+            &format!("has no review {signed}"),
+        ],
+    );
     reads_refuse(&db);
 }

@@ -49,10 +49,8 @@ pub fn not_eligible(v: &VacancyState, p: &Person, today: &str) -> Result<Option<
                 p.name, v.id, p.name
             )));
         }
-        let since = crate::checks::composition::shift_years(
-            today,
-            -(policy.training_valid_years as i32),
-        );
+        let since =
+            crate::checks::composition::shift_years(today, -(policy.training_valid_years as i32));
         let in_date = p
             .trained_on
             .as_deref()
@@ -119,7 +117,10 @@ pub fn review(tx: &mut Tx<'_>, vacancy: &str, g: &Given<'_>) -> Result<i64> {
             "the receipt {r} names another hash for event {}: it is not from this record",
             r.events
         ),
-        None => bail!("the receipt {r} names event {}, which this record does not have", r.events),
+        None => bail!(
+            "the receipt {r} names event {}, which this record does not have",
+            r.events
+        ),
     }
     if r.events < last_material || answered.is_some_and(|a| r.events < a) {
         bail!(

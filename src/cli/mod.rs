@@ -271,11 +271,7 @@ pub struct ReviewArgs {
     #[arg(long = "return", id = "return_decision", requires = "questions")]
     pub return_decision: bool,
     /// A question the chair must answer (repeat for more); with --return
-    #[arg(
-        long = "question",
-        value_name = "TEXT",
-        requires = "return_decision"
-    )]
+    #[arg(long = "question", value_name = "TEXT", requires = "return_decision")]
     pub questions: Vec<String>,
     /// A remark recorded with the review
     #[arg(long, value_name = "TEXT")]

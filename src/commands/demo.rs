@@ -325,7 +325,12 @@ pub fn build(db: &Path, creds: Option<&Path>) -> Result<Vec<String>> {
 
 /// The fairness review: a trained reviewer outside the panel returns the decision with questions, the
 /// chair answers and re-affirms it, and the reviewer signs it off, each bound to the report read.
-fn review(store: &mut Store, creds: Option<&Path>, chair: &Actor, log: &mut Vec<String>) -> Result<()> {
+fn review(
+    store: &mut Store,
+    creds: Option<&Path>,
+    chair: &Actor,
+    log: &mut Vec<String>,
+) -> Result<()> {
     use crate::actions::review::{self as review_action, Given};
     use crate::record::fact::{InvitePurpose, OrgRole, Verdict};
     let (name, trained) = REVIEWER;

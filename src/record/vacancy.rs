@@ -519,7 +519,9 @@ impl VacancyState {
 
     /// The chair's answer to a review, if any.
     pub fn answer_to(&self, review: i64) -> Option<&ReviewAnswerRec> {
-        self.review_answers.iter().find(|a| a.answer.review == review)
+        self.review_answers
+            .iter()
+            .find(|a| a.answer.review == review)
     }
 
     /// Why a review cannot follow the latest one yet, if it cannot: a returned decision goes back to

@@ -1196,15 +1196,13 @@ pub fn review_required(v: &VacancyState, keys: &Keyring) -> Result<bool> {
         Required::Never => Ok(false),
         Required::Always => Ok(true),
         // Names do not enter the requirement, so no one's record needs reading.
-        Required::WhenNeeded => Ok(build_with(
-            v,
-            &People::default(),
-            keys,
-            "",
-            Detail::Requirement,
-        )?
-        .review
-        .required),
+        Required::WhenNeeded => {
+            Ok(
+                build_with(v, &People::default(), keys, "", Detail::Requirement)?
+                    .review
+                    .required,
+            )
+        }
     }
 }
 

@@ -393,8 +393,14 @@ pub fn review_summary(r: &crate::report::decision::DecisionReport) -> String {
         "Fairness review of {} · {}{}{}",
         v.id,
         safe(&v.title),
-        v.band.as_deref().map(|b| format!(" · {}", safe(b))).unwrap_or_default(),
-        v.service.as_deref().map(|b| format!(" · {}", safe(b))).unwrap_or_default()
+        v.band
+            .as_deref()
+            .map(|b| format!(" · {}", safe(b)))
+            .unwrap_or_default(),
+        v.service
+            .as_deref()
+            .map(|b| format!(" · {}", safe(b)))
+            .unwrap_or_default()
     );
     let _ = writeln!(s, "Receipt {} (the report this review reads)", r.receipt);
     let _ = writeln!(s, "\nReview: {}", safe(&r.review.headline));
@@ -440,7 +446,10 @@ pub fn review_summary(r: &crate::report::decision::DecisionReport) -> String {
         ));
         decision.push(format!("rationale: {}", safe(&d.rationale)));
         if let Some(u) = &d.unresolved_reason {
-            decision.push(format!("recorded with divergence unresolved, because: {}", safe(u)));
+            decision.push(format!(
+                "recorded with divergence unresolved, because: {}",
+                safe(u)
+            ));
         }
         if let Some(x) = &d.revision_reason {
             decision.push(format!("revises an earlier decision, because: {}", safe(x)));
@@ -604,7 +613,13 @@ pub fn review_summary(r: &crate::report::decision::DecisionReport) -> String {
                 let _ = writeln!(s, "      note: {}", safe(n));
             }
             if let Some(a) = &e.answer {
-                let _ = writeln!(s, "      answer ({}, {}): {}", safe(&a.by), a.at, safe(&a.answer));
+                let _ = writeln!(
+                    s,
+                    "      answer ({}, {}): {}",
+                    safe(&a.by),
+                    a.at,
+                    safe(&a.answer)
+                );
             }
             for t in &e.then {
                 let _ = writeln!(s, "      then: {}", safe(t));

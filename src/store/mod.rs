@@ -710,7 +710,9 @@ impl<'a> Tx<'a> {
     pub fn event_hash(&self, seq: i64) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| r.get(0))
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
