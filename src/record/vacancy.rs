@@ -541,7 +541,8 @@ impl VacancyState {
                 r.by.seq
             )),
             (true, false) => Some(format!(
-                "the chair answered the questions of review {} but has not recorded the decision again                  (revised or re-affirmed, with a reason) since",
+                "the chair answered the questions of review {} but has not recorded the decision again \
+                 (revised or re-affirmed, with a reason) since",
                 r.by.seq
             )),
         }
