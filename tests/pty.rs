@@ -215,4 +215,5 @@ fn a_reviewer_returns_a_decision_through_the_terminal() {
         serde_json::json!(["Which evidence separated C-1 from C-2?"])
     );
     assert_eq!(r["review"]["exchange"][0]["note"], serde_json::Value::Null);
+    assert_eq!(e.json(&["verify"])["ok"], true);
 }

@@ -6,8 +6,8 @@
 //! * [`seal`] — personal data carried encrypted so that erasure can destroy it.
 //! * [`people`] and [`vacancy`] — the state of a person or a vacancy after its events, and the
 //!   invariants every event must respect (an answer on a sealed sheet, a reveal before every sheet is
-//!   in, a second decision without a reason: each is refused here, so a log that contains one does not
-//!   replay).
+//!   in, a second decision without a reason, a review of a report older than the vacancy's record: each
+//!   is refused here, so a log that contains one does not replay).
 //! * [`derive`] — the rows of the tables the audit and listings read, derived from those states, so
 //!   that `verify` can rebuild them from the log and compare.
 //! * [`merkle`] — the tree over every scope's head that checkpoints commit to.
