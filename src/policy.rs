@@ -28,6 +28,54 @@ pub struct Policy {
     pub suppression_threshold: u64,
     /// Raters with fewer scored items than this are not named in rater-effect figures.
     pub min_rater_count: usize,
+    /// Fairness review of decisions on the record. A policy written without this section gets the
+    /// built-in one: saying nothing about review must not switch it off.
+    #[serde(default)]
+    pub review: Review,
+}
+
+/// Who may review a decision, and when a decision needs a current sign-off to be final.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub required: Required,
+    /// The reviewer may not sit, or have sat, on the vacancy's panel.
+    pub independent: bool,
+    /// The reviewer holds the `reviewer` role with fairness-review training within
+    /// `training_valid_years`.
+    pub require_role: bool,
+}
+
+impl Default for Review {
+    fn default() -> Self {
+        Review {
+            required: Required::WhenNeeded,
+            independent: true,
+            require_role: true,
+        }
+    }
+}
+
+/// When a decision needs a current sign-off before it counts as final.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Required {
+    /// When a gap was overridden, the appointed candidate was not the highest scored, or a panellist
+    /// who self-declared an ethnic-minority background was overruled.
+    WhenNeeded,
+    Always,
+    /// Review is optional; a review recorded still follows `independent` and `require_role`.
+    Never,
+}
+
+impl Required {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Required::WhenNeeded => "when-needed",
+            Required::Always => "always",
+            Required::Never => "never",
+        }
+    }
 }
 
 /// Divergence thresholds as fractions of the scale's width (max − min), so one policy suits a 1–5 and a
@@ -127,6 +175,43 @@ mod tests {
         let e = parse(&src, "p.yaml").unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:"), "{e}");
         assert!(e.contains("range: must be a fraction"), "{e}");
+    }
+
+    #[test]
+    fn review_section_is_read_located_and_defaults_to_the_built_in_one() {
+        let p = Policy::default();
+        assert_eq!(p.review, Review::default());
+        assert_eq!(p.review.required, Required::WhenNeeded);
+        let src = DEFAULT_YAML.replace("required: when-needed", "required: always");
+        assert_eq!(
+            parse(&src, "p.yaml").unwrap().review.required,
+            Required::Always
+        );
+        // A policy written before the section existed keeps the built-in review rules.
+        let start = DEFAULT_YAML
+            .find("\n# Fairness review")
+            .expect("review section");
+        let without = &DEFAULT_YAML[..start];
+        assert!(!without.contains("review:"));
+        assert_eq!(
+            parse(without, "old.yaml").unwrap().review,
+            Review::default()
+        );
+        let src = DEFAULT_YAML.replace("required: when-needed", "required: sometimes");
+        let e = parse(&src, "p.yaml").unwrap_err().to_string();
+        let line = DEFAULT_YAML
+            .lines()
+            .position(|l| l.trim_start().starts_with("required:"))
+            .unwrap()
+            + 1;
+        assert!(e.starts_with(&format!("p.yaml:{line}:")), "{e}");
+        assert!(e.contains("sometimes"), "{e}");
+        let src = DEFAULT_YAML.replace("independent: true", "independent: true\n  anyone: true");
+        let e = parse(&src, "p.yaml").unwrap_err().to_string();
+        assert!(e.contains("p.yaml:") && e.contains("anyone"), "{e}");
+        let src = DEFAULT_YAML.replace("require_role: true", "require_role: yes please");
+        let e = parse(&src, "p.yaml").unwrap_err().to_string();
+        assert!(e.contains("p.yaml:") && e.contains("invalid type"), "{e}");
     }
 
     #[test]

@@ -207,7 +207,15 @@ fn appointing_below_the_top_needs_a_rationale_and_language_is_prompted() {
         ],
     );
     assert!(out.contains("\"not ready\""), "{out}");
-    let j = e.json(&["check", "V1"]);
+    // Appointing below the top needs a fairness sign-off under the built-in policy: until then the
+    // decision is not final, and check says so with its gap exit code.
+    let out = e
+        .cmd()
+        .args(["check", "V1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let checks: Vec<&str> = j
         .as_array()
         .unwrap()
@@ -216,6 +224,17 @@ fn appointing_below_the_top_needs_a_rationale_and_language_is_prompted() {
         .collect();
     assert!(checks.contains(&"decision"), "{checks:?}");
     assert!(checks.contains(&"language"), "{checks:?}");
+    let review = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "review")
+        .unwrap();
+    assert_eq!(review["severity"], "gap");
+    assert!(review["message"]
+        .as_str()
+        .unwrap()
+        .contains("the appointed candidate was not the highest scored"));
 }
 
 #[test]

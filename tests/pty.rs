@@ -158,3 +158,62 @@ fn the_terminal_scoring_screen_never_shows_monitoring_data() {
         );
     }
 }
+
+#[test]
+fn a_reviewer_returns_a_decision_through_the_terminal() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 4], [4, 4], [5, 4]]);
+    e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
+    e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "Highest on both",
+        ],
+    );
+    let out = e.ok(&[
+        "person",
+        "add",
+        "Rita",
+        "--role",
+        "reviewer",
+        "--trained",
+        "2026-01-05",
+    ]);
+    e.redeem("Rita", &common::invitation(&out));
+    let mut s = spawn(&e, &["review", "V1", "--reviewer", "Rita"]);
+    s.expect("Passphrase for Rita").unwrap();
+    let pass = std::fs::read_to_string(e.cred("Rita")).unwrap();
+    s.send(pass.trim()).unwrap();
+    s.send("\r").unwrap();
+    s.expect("Fairness review of V1").unwrap();
+    s.expect("Applicants by group").unwrap();
+    s.expect("Your review").unwrap();
+    s.send("Return").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Question for the chair").unwrap();
+    // The first question is required.
+    s.send("\r").unwrap();
+    s.expect("at least one question").unwrap();
+    s.send("Which evidence separated C-1 from C-2?").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Question for the chair").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Note (optional)").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Recorded review").unwrap();
+    s.expect(Eof).unwrap();
+    let r = e.json(&["report", "V1"]);
+    assert_eq!(r["review"]["status"], "returned");
+    assert_eq!(
+        r["review"]["exchange"][0]["questions"],
+        serde_json::json!(["Which evidence separated C-1 from C-2?"])
+    );
+    assert_eq!(r["review"]["exchange"][0]["note"], serde_json::Value::Null);
+    assert_eq!(e.json(&["verify"])["ok"], true);
+}

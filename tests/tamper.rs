@@ -553,3 +553,195 @@ fn a_report_file_is_its_own_receipt() {
     e.ok(&["candidate", "add", "V2", "--ref", "C-9"]);
     e.ok(&["verify", "--receipt", report.to_str().unwrap()]);
 }
+
+/// A fairness review edited after the fact: its verdict in the event, where it stands in the derived
+/// columns, the point of the record it read, or the exchange it belongs to.
+#[test]
+fn an_edited_review_is_caught() {
+    let b = base();
+    let e = &b.e;
+    let out = e.ok(&[
+        "person",
+        "add",
+        "Rita",
+        "--role",
+        "reviewer",
+        "--trained",
+        "2026-01-05",
+    ]);
+    e.redeem("Rita", &common::invitation(&out));
+    e.as_ok(
+        "Rita",
+        &[
+            "review",
+            "V1",
+            "--return",
+            "--question",
+            "Why was Bola overruled?",
+        ],
+    );
+    let returned = seq_of(&e.db, "review");
+    e.as_ok(
+        "Ann",
+        &[
+            "review",
+            "answer",
+            "V1",
+            "--review",
+            &returned.to_string(),
+            "--answer",
+            "The anchors for 4 describe what most of the panel heard",
+        ],
+    );
+    e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--reserve",
+            "C-2",
+            "--rationale",
+            "Strongest on risk; reflective on diversity",
+            "--revision-reason",
+            "Re-affirmed after the review's question was answered",
+        ],
+    );
+    // A full verification records a checkpoint, so the sign-off reads a point outside V1's record.
+    assert_eq!(e.json(&["verify"])["ok"], true);
+    e.as_ok("Rita", &["review", "V1", "--sign-off"]);
+    fold_wal(&e.db);
+    let signed: i64 = shell(&e.db)
+        .query_row(
+            "SELECT max(seq) FROM events WHERE action = 'review'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let status = |db: &Path| {
+        let j: serde_json::Value =
+            serde_json::from_str(&common::ok_on(db, &["report", "V1", "--format", "json"]))
+                .unwrap();
+        j["review"]["status"].as_str().unwrap().to_string()
+    };
+
+    // 1. The return turned into a sign-off in its event.
+    let db = copy(&b, "review-verdict");
+    behind_triggers(
+        &db,
+        &["events_append_only_u"],
+        &format!(
+            "UPDATE events SET payload = replace(payload, '\"verdict\":\"returned\"', '\"verdict\":\"signed-off\"') WHERE seq = {returned};"
+        ),
+    );
+    verify_fails(
+        &db,
+        &[&format!("event {returned}"), "edited after it was written"],
+    );
+    reads_refuse(&db);
+
+    // 2. Where the review stands, edited in the derived columns the audit reads: verify names the
+    // column, and the report still shows what the record says.
+    for (name, sql, column) in [
+        (
+            "review-status",
+            "UPDATE vacancies SET review_status = 'awaiting' WHERE id = 'V1'",
+            "review_status",
+        ),
+        (
+            "review-required",
+            "UPDATE vacancies SET review_required = 0 WHERE id = 'V1'",
+            "review_required",
+        ),
+        (
+            "review-returns",
+            "UPDATE vacancies SET returns = 0 WHERE id = 'V1'",
+            "returns",
+        ),
+    ] {
+        let db = copy(&b, name);
+        insider(&db).execute_batch(sql).unwrap();
+        verify_fails(&db, &["vacancies", "vacancy V1", column]);
+        assert_eq!(status(&db), "signed-off", "{name}");
+    }
+
+    // 3. The report the sign-off read, re-hashed to name another hash: the chain is whole again
+    // (so a read of the vacancy cannot tell), but the point the sign-off names is not in it.
+    let db = copy(&b, "review-receipt");
+    rehash(
+        &db,
+        signed,
+        |p| {
+            let at = p.find("\"receipt_head\":\"").unwrap() + "\"receipt_head\":\"".len();
+            format!("{}{}{}", &p[..at], "ab".repeat(32), &p[at + 64..])
+        },
+        true,
+    );
+    verify_fails(&db, &[&format!("event {signed} (review)"), "another hash"]);
+
+    // 4. The sign-off re-hashed to name the report the return read: the fold refuses a review of a
+    // record older than the vacancy's.
+    let db = copy(&b, "review-stale");
+    let first_receipt: String = shell(&db)
+        .query_row(
+            "SELECT payload FROM events WHERE seq = ?1",
+            [returned],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let receipt_of = |p: &str| -> (String, String) {
+        let j: serde_json::Value = serde_json::from_str(p).unwrap();
+        (
+            j["receipt_events"].to_string(),
+            j["receipt_head"].as_str().unwrap().to_string(),
+        )
+    };
+    let (old_n, old_h) = receipt_of(&first_receipt);
+    rehash(
+        &db,
+        signed,
+        |p| {
+            let (n, h) = receipt_of(p);
+            p.replace(
+                &format!("\"receipt_events\":{n}"),
+                &format!("\"receipt_events\":{old_n}"),
+            )
+            .replace(&h, &old_h)
+        },
+        true,
+    );
+    verify_fails(
+        &db,
+        &[
+            &format!("event {signed}"),
+            "not a valid step",
+            "older than the vacancy's record",
+        ],
+    );
+    reads_refuse(&db);
+
+    // 5. The chair's answer re-pointed at a review that did not exist when it was given.
+    let db = copy(&b, "answer-pointer");
+    let answer = seq_of(&db, "review.answer");
+    rehash(
+        &db,
+        answer,
+        |p| {
+            p.replace(
+                &format!("\"review\":{returned}"),
+                &format!("\"review\":{signed}"),
+            )
+        },
+        true,
+    );
+    verify_fails(
+        &db,
+        &[
+            &format!("event {answer}"),
+            "not a valid step",
+            &format!("has no review {signed}"),
+        ],
+    );
+    reads_refuse(&db);
+}

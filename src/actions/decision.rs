@@ -16,6 +16,8 @@ pub fn current_report(tx: &mut Tx<'_>, vacancy: &str) -> Result<DecisionReport> 
     ids.extend(v.moderations.iter().filter_map(|m| m.by.person()));
     ids.extend(v.decisions.iter().filter_map(|d| d.by.person()));
     ids.extend(v.overrides.iter().filter_map(|o| o.by.person()));
+    ids.extend(v.reviews.iter().filter_map(|r| r.by.person()));
+    ids.extend(v.review_answers.iter().filter_map(|a| a.by.person()));
     for id in ids {
         tx.person(id)?;
     }

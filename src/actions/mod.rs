@@ -7,11 +7,14 @@
 //! paper sheet, with the transcriber and a reason. Acting as the chair (moderating, deciding,
 //! overriding a gap, standing a panellist down, withdrawing a candidate, changing the plan) needs the
 //! chair's proof of identity. Subject access and erasure need an HR officer's, and never a panellist's.
+//! A fairness review needs the reviewer's own, and the vacancy's policy decides who may review;
+//! answering a returned review is the chair's.
 
 pub mod candidates;
 pub mod decision;
 pub mod identity;
 pub mod panel;
+pub mod review;
 pub mod scoring;
 pub mod vacancy;
 

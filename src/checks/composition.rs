@@ -133,7 +133,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// YYYY-MM-DD shifted by whole years (29 February becomes 28 February).
-fn shift_years(date: &str, years: i32) -> String {
+pub fn shift_years(date: &str, years: i32) -> String {
     let y: i32 = date.get(0..4).and_then(|s| s.parse().ok()).unwrap_or(1970);
     let rest = date.get(4..10).unwrap_or("-01-01");
     let rest = if rest == "-02-29" { "-02-28" } else { rest };

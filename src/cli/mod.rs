@@ -199,6 +199,10 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         revision_reason: Option<String>,
     },
+    /// Fairness review: read the decision's summary and sign it off, or return it to the chair with
+    /// questions, as yourself (--reviewer NAME, with your passphrase); `review answer` is the chair's
+    /// reply to a returned decision
+    Review(ReviewArgs),
     /// Run every check on a vacancy; exits 3 when any finds a gap
     Check {
         vacancy: String,
@@ -246,6 +250,50 @@ pub enum Command {
         /// Write to FILE instead of standard output
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub command: Option<ReviewCmd>,
+    /// The vacancy whose decision is reviewed
+    #[arg(required = true)]
+    pub vacancy: Option<String>,
+    /// Who is reviewing; implies --as NAME, so the reviewer's own passphrase is needed
+    #[arg(long, value_name = "NAME")]
+    pub reviewer: Option<String>,
+    /// Sign the decision off
+    #[arg(long, conflicts_with = "return_decision")]
+    pub sign_off: bool,
+    /// Return the decision to the chair with one --question or more
+    #[arg(long = "return", id = "return_decision", requires = "questions")]
+    pub return_decision: bool,
+    /// A question the chair must answer (repeat for more); with --return
+    #[arg(long = "question", value_name = "TEXT", requires = "return_decision")]
+    pub questions: Vec<String>,
+    /// A remark recorded with the review
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The receipt of the report you read (`N:HASH`, or the report file itself); refused when the
+    /// vacancy's record has changed since [default: the summary shown now]
+    #[arg(long, value_name = "RECEIPT|FILE")]
+    pub receipt: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCmd {
+    /// The chair answers a returned review's questions (then records the decision again with
+    /// `decide … --revision-reason`, and the reviewer reviews it again)
+    Answer {
+        vacancy: String,
+        /// The review's number, as the decision report and `review` show it
+        #[arg(long, value_name = "SEQ")]
+        review: i64,
+        /// The answer (asked for when interactive)
+        #[arg(long, value_name = "TEXT")]
+        answer: Option<String>,
     },
 }
 

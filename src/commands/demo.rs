@@ -3,7 +3,9 @@
 //! The story: a PWP vacancy whose first panel is all White (the composition check flags it) and is
 //! corrected; four panellists score five candidates independently; one panellist marks a candidate down
 //! on the interpreter question with a remark about accent, another is overruled on a diversity question;
-//! the panel moderates with reasons and records a decision whose rationale says "not ready".
+//! the panel moderates with reasons and records a decision whose rationale says "not ready". A fairness
+//! reviewer outside the panel returns the decision with questions; the chair answers and re-affirms it,
+//! and the reviewer signs it off.
 
 use super::Ctx;
 use crate::actions::candidates::{self, Application};
@@ -35,6 +37,8 @@ const PANEL: [(&str, Role, &str, Option<&str>); 3] = [
 ];
 const ADDED: (&str, Role, &str, Option<&str>) =
     ("Adaeze Okafor", Role::Member, "N", Some("2025-09-15"));
+/// The fairness reviewer (not on the panel) and the date of their fairness-review training.
+const REVIEWER: (&str, &str) = ("Grace Mensah", "2025-11-04");
 const CANDIDATES: [&str; 5] = ["C-101", "C-102", "C-103", "C-104", "C-105"];
 /// Scores[candidate][question] = [Ruth, Tom, Anna, Adaeze].
 const SCORES: [[[i64; 4]; 7]; 5] = [
@@ -315,7 +319,100 @@ pub fn build(db: &Path, creds: Option<&Path>) -> Result<Vec<String>> {
         "Imported the vacancy's pipeline: {} applications with monitoring data.",
         apps.len()
     ));
+    review(&mut store, creds, &actors[0].1, &mut log)?;
     Ok(log)
+}
+
+/// The fairness review: a trained reviewer outside the panel returns the decision with questions, the
+/// chair answers and re-affirms it, and the reviewer signs it off, each bound to the report read.
+fn review(
+    store: &mut Store,
+    creds: Option<&Path>,
+    chair: &Actor,
+    log: &mut Vec<String>,
+) -> Result<()> {
+    use crate::actions::review::{self as review_action, Given};
+    use crate::record::fact::{InvitePurpose, OrgRole, Verdict};
+    let (name, trained) = REVIEWER;
+    store.set_actor(Actor::login("demo"));
+    let invitation = store.write(|tx| {
+        let id = identity::add_person(tx, name, vec![OrgRole::Reviewer], Some(trained.into()))?;
+        Ok(identity::invite(tx, id, InvitePurpose::Credential)?.0)
+    })?;
+    let reviewer = sign_in(store, name, &invitation, creds)?;
+    let receipt = |store: &Store| -> Result<crate::record::chain::Receipt> {
+        let report = crate::report::decision::from_loaded(&store.vacancy(VACANCY)?)?;
+        crate::record::chain::Receipt::find(&report.receipt)
+            .context("the report carries its receipt")
+    };
+    store.set_actor(reviewer.clone());
+    let read = receipt(store)?;
+    let questions = [
+        "C-104's agreed score for diversity-discomfort (4) overrules Adaeze Okafor's 2, the only ethnic-minority \
+         member's score. What evidence beyond the majority view supports 4?"
+            .to_string(),
+        "The rationale calls C-104 'not ready for a full caseload'. Which criterion and evidence is that?".to_string(),
+    ];
+    let returned = store.write(|tx| {
+        review_action::review(
+            tx,
+            VACANCY,
+            &Given {
+                verdict: Verdict::Returned,
+                receipt: &read,
+                questions: &questions,
+                note: None,
+            },
+        )
+    })?;
+    store.set_actor(chair.clone());
+    store.write(|tx| {
+        review_action::answer(
+            tx,
+            VACANCY,
+            returned,
+            "The panel re-read every note against the anchors: three panellists heard an open answer to the \
+             question as asked, and Adaeze's note that the probe was dismissed is kept beside the agreed 4. C-104 \
+             ranks fourth on either score. The remark on C-104's readiness named no criterion and is withdrawn.",
+        )
+    })?;
+    store.write(|tx| {
+        decision::decide(
+            tx,
+            VACANCY,
+            &decision::Decision {
+                appoint: "C-103",
+                reserves: &["C-102".to_string()],
+                rationale: "C-103 had the highest weighted mean and the strongest risk and diversity answers. C-102 is a \
+                            close reserve.",
+                revision_reason: Some(
+                    "Re-affirmed after the fairness review: the appointment rests on the scores and evidence; the \
+                     remark about C-104 is withdrawn.",
+                ),
+                ..Default::default()
+            },
+        )
+    })?;
+    store.set_actor(reviewer);
+    let read = receipt(store)?;
+    store.write(|tx| {
+        review_action::review(
+            tx,
+            VACANCY,
+            &Given {
+                verdict: Verdict::SignedOff,
+                receipt: &read,
+                questions: &[],
+                note: Some("Answers recorded; the re-affirmed rationale rests on the evidence."),
+            },
+        )
+    })?;
+    log.push(format!(
+        "Fairness review: {name} (outside the panel) returned the decision with {} questions; the chair answered \
+         and re-affirmed it; {name} signed it off.",
+        questions.len()
+    ));
+    Ok(())
 }
 
 pub fn run(ctx: &mut Ctx, out: &Path) -> Result<()> {

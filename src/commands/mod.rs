@@ -6,6 +6,7 @@ mod bank;
 mod candidate;
 mod demo;
 mod export;
+mod fairness;
 mod import;
 mod panel;
 mod person;
@@ -249,6 +250,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
         Command::Consider { vacancy, key, note } => {
             review::consider(&mut ctx, &vacancy, &key, &note)
         }
+        Command::Review(a) => fairness::run(&mut ctx, a),
         Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
         Command::Report {
             vacancy,

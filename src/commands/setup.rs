@@ -54,7 +54,7 @@ struct SignatureCheck {
 }
 
 /// The receipt given: `N:HASH` itself, or a file holding one (a report, an audit, a receipt file).
-fn read_receipt(given: &str) -> Result<Receipt> {
+pub(crate) fn read_receipt(given: &str) -> Result<Receipt> {
     if let Some(r) = Receipt::find(given) {
         return Ok(r);
     }

@@ -26,6 +26,17 @@ pub struct VacancyRow {
     /// Gaps overridden by a recorded override, in total.
     pub overridden_gaps: i64,
     pub coverage_overridden: bool,
+    /// Where the fairness review stands: `not-decided`, `awaiting`, `signed-off`, `returned` or
+    /// `stale` (see [`super::vacancy::ReviewState`]).
+    pub review_status: String,
+    /// The decision in force needs a current sign-off to be final.
+    pub review_required: bool,
+    /// Reviews recorded, and how many of them returned the decision.
+    pub reviews: i64,
+    pub returns: i64,
+    /// When the first decision was recorded, and when the sign-off in force was.
+    pub decided_at: Option<String>,
+    pub signed_off_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +206,9 @@ pub fn monitoring_of(c: &super::vacancy::Candidate, keys: &Keyring) -> Result<Op
 }
 
 pub fn vacancy_rows(v: &VacancyState, keys: &Keyring) -> Result<VacancyRows> {
+    use super::fact::Verdict;
+    use super::vacancy::ReviewState;
+    let state = v.review_state();
     let mut out = VacancyRows {
         vacancy: vec![VacancyRow {
             id: v.id.clone(),
@@ -209,6 +223,20 @@ pub fn vacancy_rows(v: &VacancyState, keys: &Keyring) -> Result<VacancyRows> {
             decided: !v.decisions.is_empty(),
             overridden_gaps: v.overrides.iter().map(|o| o.gaps.len() as i64).sum(),
             coverage_overridden: v.plans.iter().any(|p| p.coverage_override.is_some()),
+            review_status: state.key().to_string(),
+            // Judged by the decision report itself, so the audit and the report agree.
+            review_required: crate::report::decision::review_required(v, keys)?,
+            reviews: v.reviews.len() as i64,
+            returns: v
+                .reviews
+                .iter()
+                .filter(|r| r.review.verdict == Verdict::Returned)
+                .count() as i64,
+            decided_at: v.decisions.first().map(|d| d.by.at.clone()),
+            signed_off_at: match state {
+                ReviewState::SignedOff(r) => Some(r.by.at.clone()),
+                _ => None,
+            },
         }],
         ..Default::default()
     };

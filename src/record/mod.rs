@@ -6,8 +6,8 @@
 //! * [`seal`] — personal data carried encrypted so that erasure can destroy it.
 //! * [`people`] and [`vacancy`] — the state of a person or a vacancy after its events, and the
 //!   invariants every event must respect (an answer on a sealed sheet, a reveal before every sheet is
-//!   in, a second decision without a reason: each is refused here, so a log that contains one does not
-//!   replay).
+//!   in, a second decision without a reason, a review of a report older than the vacancy's record: each
+//!   is refused here, so a log that contains one does not replay).
 //! * [`derive`] — the rows of the tables the audit and listings read, derived from those states, so
 //!   that `verify` can rebuild them from the log and compare.
 //! * [`merkle`] — the tree over every scope's head that checkpoints commit to.
@@ -64,11 +64,12 @@ impl By {
             auth: e.auth.to_string(),
         }
     }
-    /// Only the event's seq: for a replay that keeps no one's name or time.
-    pub fn seq_only(e: &EventRef<'_>) -> By {
+    /// The event's seq and time without anyone's name: for a replay that keeps only what derived
+    /// rows hold (decision and sign-off times among them).
+    pub fn unnamed(e: &EventRef<'_>) -> By {
         By {
             seq: e.seq,
-            at: String::new(),
+            at: e.at.to_string(),
             actor: String::new(),
             auth: String::new(),
         }

@@ -217,6 +217,47 @@ pub struct VacancyState {
     pub events: i64,
     pub last_seq: i64,
     pub last_hash: String,
+    /// The last event that changed what a fairness review is about (see [`changes_review`]): a review
+    /// made on a report whose receipt is older is made on an earlier version.
+    pub last_material: i64,
+}
+
+/// Whether an event of a vacancy's scope changes what a fairness reviewer reads: everything except
+/// the review exchange itself, and the records kept about personal data (a subject access request
+/// handed out, an erasure), which change no score, finding or decision and must not reopen one.
+pub fn changes_review(f: &Fact) -> bool {
+    !matches!(
+        f,
+        Fact::Review(_) | Fact::ReviewAnswer(_) | Fact::SubjectAccess(_) | Fact::Erase(_)
+    )
+}
+
+/// Where a vacancy's fairness review stands.
+#[derive(Debug, Clone, Copy)]
+pub enum ReviewState<'a> {
+    /// No decision yet: nothing to review.
+    NotDecided,
+    /// A decision without a review of it: none yet, or the chair has answered a return with a
+    /// decision recorded since.
+    Awaiting,
+    /// The latest review signed off the record as it stands.
+    SignedOff(&'a ReviewRec),
+    /// The latest review returned the decision and no decision has been recorded since.
+    Returned(&'a ReviewRec),
+    /// The latest review signed off, but something was recorded after the point it read.
+    Stale(&'a ReviewRec),
+}
+
+impl ReviewState<'_> {
+    pub fn key(&self) -> &'static str {
+        match self {
+            ReviewState::NotDecided => "not-decided",
+            ReviewState::Awaiting => "awaiting",
+            ReviewState::SignedOff(_) => "signed-off",
+            ReviewState::Returned(_) => "returned",
+            ReviewState::Stale(_) => "stale",
+        }
+    }
 }
 
 fn err<T>(m: impl Into<String>) -> Result<T, String> {
@@ -259,6 +300,20 @@ fn acting_for(e: &EventRef<'_>, person: i64, transcribed: bool) -> Result<(), St
         err(format!(
             "{} for person {person} was recorded by {} ({}), who did not prove to be them",
             e.action, e.actor, e.auth
+        ))
+    }
+}
+
+/// The actor is a person who proved who they are: a review and its answer are worth only as much as
+/// the name on them.
+fn proven_person(e: &EventRef<'_>, what: &str) -> Result<(), String> {
+    let person = ActorId::parse(e.actor).and_then(|a| a.person()).is_some();
+    if person && Auth::parse(e.auth).is_some_and(Auth::proves_person) {
+        Ok(())
+    } else {
+        err(format!(
+            "{what} was recorded by {} ({}), who did not prove who they are",
+            e.actor, e.auth
         ))
     }
 }
@@ -319,6 +374,7 @@ impl VacancyState {
             events: 1,
             last_seq: e.seq,
             last_hash: e.hash.to_string(),
+            last_material: e.seq,
         })
     }
 
@@ -432,12 +488,66 @@ impl VacancyState {
                 e.scope_seq
             ));
         }
+        let material = changes_review(&fact);
         self.apply_fact(e, fact, ctx)?;
         self.events += 1;
         self.last_seq = e.seq;
         self.last_hash.clear();
         self.last_hash.push_str(e.hash);
+        if material {
+            self.last_material = e.seq;
+        }
         Ok(())
+    }
+
+    /// Where the fairness review stands; see [`ReviewState`].
+    pub fn review_state(&self) -> ReviewState<'_> {
+        let Some(d) = self.decision() else {
+            return ReviewState::NotDecided;
+        };
+        let Some(r) = self.reviews.last() else {
+            return ReviewState::Awaiting;
+        };
+        match r.review.verdict {
+            Verdict::SignedOff if r.review.receipt_events >= self.last_material => {
+                ReviewState::SignedOff(r)
+            }
+            Verdict::SignedOff => ReviewState::Stale(r),
+            // The chair's revised or re-affirmed decision is what the next review reads.
+            Verdict::Returned if d.by.seq > r.by.seq => ReviewState::Awaiting,
+            Verdict::Returned => ReviewState::Returned(r),
+        }
+    }
+
+    /// The chair's answer to a review, if any.
+    pub fn answer_to(&self, review: i64) -> Option<&ReviewAnswerRec> {
+        self.review_answers
+            .iter()
+            .find(|a| a.answer.review == review)
+    }
+
+    /// Why a review cannot follow the latest one yet, if it cannot: a returned decision goes back to
+    /// the chair, who answers the questions and records the decision again (revised or re-affirmed)
+    /// before anyone reviews it again.
+    pub fn review_blocked(&self) -> Option<String> {
+        let r = self.reviews.last()?;
+        if r.review.verdict != Verdict::Returned {
+            return None;
+        }
+        let answered = self.answer_to(r.by.seq).is_some();
+        let decided = self.decision().is_some_and(|d| d.by.seq > r.by.seq);
+        match (answered, decided) {
+            (true, true) => None,
+            (false, _) => Some(format!(
+                "the decision was returned with questions (review {}) and the chair has not answered them yet",
+                r.by.seq
+            )),
+            (true, false) => Some(format!(
+                "the chair answered the questions of review {} but has not recorded the decision again \
+                 (revised or re-affirmed, with a reason) since",
+                r.by.seq
+            )),
+        }
     }
 
     fn apply_fact(
@@ -446,11 +556,7 @@ impl VacancyState {
         fact: Fact,
         ctx: &Context<'_>,
     ) -> Result<(), String> {
-        let by = if ctx.light {
-            By::seq_only(e)
-        } else {
-            By::of(e)
-        };
+        let by = if ctx.light { By::unnamed(e) } else { By::of(e) };
         // What a light replay drops from each score entry.
         let light = |mut ev: Sealed| {
             if ctx.light {
@@ -884,8 +990,56 @@ impl VacancyState {
                 if self.decisions.is_empty() {
                     return err("there is no decision to review");
                 }
-                if r.verdict == Verdict::Returned && r.questions.is_empty() {
-                    return err("a returned decision carries the reviewer's questions");
+                proven_person(e, "a review")?;
+                match r.verdict {
+                    Verdict::Returned if r.questions.is_empty() => {
+                        return err("a returned decision carries the reviewer's questions");
+                    }
+                    Verdict::SignedOff if !r.questions.is_empty() => {
+                        return err("a sign-off asks no questions (a returned decision does)");
+                    }
+                    _ => {}
+                }
+                for q in &r.questions {
+                    nonempty(q, "a question")?;
+                }
+                if let Some(n) = &r.note {
+                    nonempty(n, "the note")?;
+                }
+                // The receipt names a point of the chain before this event that already held
+                // everything the review is about: a review is of the record as it stands.
+                if r.receipt_events >= e.seq {
+                    return err("a review names a report from after itself");
+                }
+                if r.receipt_events < self.last_material {
+                    return err(format!(
+                        "the report reviewed (event {}) is older than the vacancy's record (event {})",
+                        r.receipt_events, self.last_material
+                    ));
+                }
+                if r.receipt_head.len() != 64
+                    || !r.receipt_head.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    return err("a review's receipt names no hash");
+                }
+                if r.receipt_events == self.last_seq && r.receipt_head != self.last_hash {
+                    return err("a review's receipt names another hash for this vacancy's event");
+                }
+                if let Some(why) = self.review_blocked() {
+                    return err(why);
+                }
+                // After a return, the next review reads the chair's answer.
+                if let Some(a) = self
+                    .reviews
+                    .last()
+                    .and_then(|prev| self.answer_to(prev.by.seq))
+                {
+                    if r.receipt_events < a.by.seq {
+                        return err(format!(
+                            "the report reviewed (event {}) does not include the chair's answer (event {})",
+                            r.receipt_events, a.by.seq
+                        ));
+                    }
                 }
                 self.reviews.push(ReviewRec {
                     by,
@@ -895,8 +1049,18 @@ impl VacancyState {
             }
             Fact::ReviewAnswer(a) => {
                 nonempty(&a.answer, "the answer")?;
-                if !self.reviews.iter().any(|r| r.by.seq == a.review) {
-                    return err("no such review");
+                proven_person(e, "an answer to a review")?;
+                let Some(r) = self.reviews.iter().find(|r| r.by.seq == a.review) else {
+                    return err(format!("vacancy {} has no review {}", self.id, a.review));
+                };
+                if r.review.verdict != Verdict::Returned {
+                    return err(format!(
+                        "review {} signed off: only a returned decision is answered",
+                        a.review
+                    ));
+                }
+                if self.answer_to(a.review).is_some() {
+                    return err(format!("review {} is already answered", a.review));
                 }
                 self.review_answers.push(ReviewAnswerRec {
                     by,

@@ -56,6 +56,8 @@ pub struct AuditReport {
     pub integrity: String,
     /// Gaps overridden to record decisions, and plans created without a required category.
     pub overrides: OverrideCounts,
+    /// Fairness review of decisions, by service and band.
+    pub reviews: ReviewAudit,
     pub filter: AuditFilter,
     pub policy_source: String,
     pub suppression_threshold: u64,
@@ -85,6 +87,36 @@ pub struct OverrideCounts {
     pub vacancies_with_overridden_gaps: usize,
     pub gaps_overridden: i64,
     pub coverage_overridden: usize,
+}
+
+/// Fairness review of the decisions in the audit, by service and band.
+#[derive(Debug, Serialize)]
+pub struct ReviewAudit {
+    pub rows: Vec<ReviewRow>,
+    pub total: ReviewRow,
+}
+
+/// Vacancies with a decision in one service and band (or all of them), by where review stands.
+#[derive(Debug, Serialize)]
+pub struct ReviewRow {
+    pub service: String,
+    pub band: String,
+    /// Vacancies with a decision: signed off + in review + without review.
+    pub decided: Count,
+    /// The decision in force has a sign-off of the record as it stands.
+    pub signed_off: Count,
+    /// Reviewed, but without a current sign-off: returned, to be reviewed again after the chair's
+    /// answer, or signed off on an earlier version.
+    pub in_review: Count,
+    /// Decided and never reviewed.
+    pub without_review: Count,
+    /// Returned to the chair at least once.
+    pub returned: Count,
+    /// The policy requires a current sign-off for the decision to be final, and there is none.
+    pub not_final: Count,
+    /// Median days from the first decision to the sign-off in force, over the signed-off vacancies;
+    /// only when their count is shown and reaches the suppression threshold.
+    pub median_days_to_sign_off: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -261,7 +293,7 @@ pub struct GroupMean {
     pub ci95: Option<[f64; 2]>,
 }
 
-const CONVENTIONS: [&str; 8] = [
+const CONVENTIONS: [&str; 9] = [
     "Each applicant counts at every stage up to the furthest reached; a stage's rate is reached ÷ reached the stage before, with a 95% Wilson interval.",
     "Impact ratios compare each group with the highest-rate group; under the four-fifths rule a ratio below 0.80 is adverse (exactly 0.80 is not). Fisher's exact test is two-sided.",
     "Not stated (declined or not asked) is excluded from ratios and always counted.",
@@ -270,6 +302,7 @@ const CONVENTIONS: [&str; 8] = [
     "WRES indicator 2 = (White appointed ÷ White shortlisted) ÷ (BME appointed ÷ BME shortlisted), Katz 95% interval; above 1 favours White applicants.",
     "The pooled test is Cochran–Mantel–Haenszel across vacancies, with continuity correction.",
     "Rater deviations are from the mean of co-panellists on the same candidate and question; flags use Holm-adjusted p < 0.05 across everyone tested.",
+    "Fairness review counts vacancies with a decision by service and band; counts below the threshold are suppressed with any cell that would reveal them through a row or a total. Days to sign-off run from the first decision to the sign-off in force, so a return and its answer count; the median is shown only over enough signed-off vacancies.",
 ];
 
 fn group_of(code: &str) -> Group {
@@ -707,12 +740,14 @@ pub fn build(
             .filter(|v| v.coverage_overridden)
             .count(),
     };
+    let reviews = review_audit(&data, t);
     Ok(AuditReport {
         generated_at: crate::model::now(),
         fairpanel_version: env!("CARGO_PKG_VERSION"),
         receipt: tail.receipt.to_string(),
         integrity,
         overrides,
+        reviews,
         filter: filter.clone(),
         policy_source: policy_source.to_string(),
         suppression_threshold: t,
@@ -733,6 +768,111 @@ pub fn build(
         rater_groups,
         diversity_scores,
     })
+}
+
+/// Days between two RFC 3339 times, if both read.
+fn days_between(from: &str, to: &str) -> Option<f64> {
+    let f = &time::format_description::well_known::Rfc3339;
+    let a = time::OffsetDateTime::parse(from, f).ok()?;
+    let b = time::OffsetDateTime::parse(to, f).ok()?;
+    Some((b - a).as_seconds_f64() / 86_400.0)
+}
+
+/// The review section: decided vacancies by service and band, counts suppressed together with the
+/// row and column totals that would reveal them.
+fn review_audit(data: &AuditData, t: u64) -> ReviewAudit {
+    // Counts per row: decided, signed off, in review, without review, returned, not final.
+    const N: usize = 6;
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut counts: Vec<[u64; N]> = Vec::new();
+    let mut days: Vec<Vec<f64>> = Vec::new();
+    for v in data.vacancies.iter().filter(|v| v.decided) {
+        let key = (
+            v.service.clone().unwrap_or_else(|| "(no service)".into()),
+            v.band.clone().unwrap_or_else(|| "(no band)".into()),
+        );
+        let i = match keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                keys.push(key);
+                counts.push([0; N]);
+                days.push(Vec::new());
+                keys.len() - 1
+            }
+        };
+        let c = &mut counts[i];
+        let signed_off = v.review_status == "signed-off";
+        c[0] += 1;
+        if signed_off {
+            c[1] += 1;
+            if let Some(d) = v
+                .decided_at
+                .as_deref()
+                .zip(v.signed_off_at.as_deref())
+                .and_then(|(a, b)| days_between(a, b))
+            {
+                days[i].push(d.max(0.0));
+            }
+        } else if v.reviews > 0 {
+            c[2] += 1;
+        } else {
+            c[3] += 1;
+        }
+        if v.returns > 0 {
+            c[4] += 1;
+        }
+        if v.review_required && !signed_off {
+            c[5] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    // Cells: each row's six counts in order, then the total row's.
+    let rows = order.len();
+    let mut values: Vec<u64> = order.iter().flat_map(|&i| counts[i]).collect();
+    let total: [u64; N] = std::array::from_fn(|k| counts.iter().map(|c| c[k]).sum());
+    values.extend(total);
+    let at = |r: usize, k: usize| r * N + k;
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    for r in 0..=rows {
+        // Decided = signed off + in review + without review.
+        lines.push(vec![at(r, 1), at(r, 2), at(r, 3), at(r, 0)]);
+    }
+    for k in 0..N {
+        lines.push((0..=rows).map(|r| at(r, k)).collect());
+    }
+    // How many vacancies were decided is the audit's scope, published as it is elsewhere.
+    let pinned: Vec<usize> = (0..=rows).map(|r| at(r, 0)).collect();
+    let cells = suppression::suppress_linked(&values, &lines, &pinned, t);
+    let median_of = |xs: &mut Vec<f64>, n: &Count| -> Option<f64> {
+        match n {
+            Count::Shown(n) if *n >= t && !xs.is_empty() => Some(median(xs)),
+            _ => None,
+        }
+    };
+    let row = |r: usize, service: String, band: String, xs: &mut Vec<f64>| ReviewRow {
+        service,
+        band,
+        decided: cells[at(r, 0)],
+        signed_off: cells[at(r, 1)],
+        in_review: cells[at(r, 2)],
+        without_review: cells[at(r, 3)],
+        returned: cells[at(r, 4)],
+        not_final: cells[at(r, 5)],
+        median_days_to_sign_off: median_of(xs, &cells[at(r, 1)]),
+    };
+    let mut all_days: Vec<f64> = days.iter().flatten().copied().collect();
+    ReviewAudit {
+        rows: order
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| {
+                let (service, band) = keys[i].clone();
+                row(r, service, band, &mut days[i].clone())
+            })
+            .collect(),
+        total: row(rows, "all".into(), "all".into(), &mut all_days),
+    }
 }
 
 /// One vacancy's applicants reaching each stage by group, suppressed like the audit's funnel.

@@ -31,6 +31,9 @@ audit across vacancies.";
 /// Shown where an erased value would be.
 pub const ERASED: &str = "[erased]";
 
+/// The check name of the review's findings.
+pub const REVIEW_CHECK: &str = "review";
+
 #[derive(Debug, Serialize)]
 pub struct DecisionReport {
     pub generated_at: String,
@@ -59,8 +62,14 @@ pub struct DecisionReport {
     /// Earlier decisions it revised, oldest first.
     pub decision_history: Vec<DecisionView>,
     pub decision_findings: Vec<Finding>,
-    /// Phrases in rationales, reasons and evidence notes that warrant reflection.
+    /// Phrases in rationales, reasons, evidence notes and the chair's answers to reviews that warrant
+    /// reflection.
     pub language: Vec<Finding>,
+    /// The fairness review: where it stands, whether the decision needs it to be final, and the
+    /// whole exchange.
+    pub review: ReviewView,
+    /// Whether the decision is final under the policy's review rule.
+    pub review_findings: Vec<Finding>,
     /// This vacancy's applicants by group and stage, small counts suppressed.
     pub pipeline: Vec<crate::report::audit::FunnelRow>,
     pub pipeline_applications: usize,
@@ -216,6 +225,64 @@ pub struct DecisionView {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ReviewView {
+    /// `not-decided`, `awaiting`, `signed-off`, `returned` or `stale` (made on an earlier version).
+    pub status: &'static str,
+    /// One sentence for the top of the report.
+    pub headline: String,
+    pub policy: ReviewPolicyView,
+    /// The decision needs a current sign-off to be final.
+    pub required: bool,
+    /// Why it does (empty when it does not).
+    pub required_because: Vec<String>,
+    /// Whether the decision counts as final; `None` without a decision.
+    pub decision_final: Option<bool>,
+    /// Why it is, or is not, final (after "Final:" or "Not final:").
+    pub finality: Option<String>,
+    /// Every review, oldest first, each with the chair's answer and the decisions recorded after it.
+    pub exchange: Vec<ReviewEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewPolicyView {
+    pub required: &'static str,
+    pub independent: bool,
+    pub require_role: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewEntry {
+    /// The review's event: what `review answer --review` names.
+    pub seq: i64,
+    /// `signed-off` or `returned`.
+    pub verdict: &'static str,
+    pub returned: bool,
+    pub reviewer: String,
+    pub at: String,
+    /// The receipt of the report the reviewer read.
+    pub receipt: String,
+    /// The review read the record as it stands now.
+    pub current: bool,
+    /// A sign-off made on a report the record has since moved past.
+    pub earlier_version: bool,
+    /// The reviewer's standing as the record shows it: on the panel or not, role and training.
+    pub standing: String,
+    pub questions: Vec<String>,
+    pub note: Option<String>,
+    pub answer: Option<ReviewAnswerView>,
+    /// Decisions recorded after this review and before the next: revised or re-affirmed.
+    pub then: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewAnswerView {
+    pub seq: i64,
+    pub by: String,
+    pub at: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Serialize)]
 pub struct RankRow {
     pub rank: usize,
     pub reference: String,
@@ -244,6 +311,7 @@ impl DecisionReport {
             &self.moderation,
             &self.decision_findings,
             &self.language,
+            &self.review_findings,
         ]
         .into_iter()
         .flatten()
@@ -251,11 +319,12 @@ impl DecisionReport {
         .collect()
     }
 
-    /// The gaps that stand in the way of a decision.
+    /// The gaps that stand in the way of a decision. A missing review is not one of them: review
+    /// comes after the decision, and a revised decision is what a returned review asks for.
     pub fn gaps(&self) -> Vec<Finding> {
         self.findings()
             .into_iter()
-            .filter(|f| f.severity == Severity::Gap)
+            .filter(|f| f.severity == Severity::Gap && f.check != REVIEW_CHECK)
             .collect()
     }
 }
@@ -316,6 +385,34 @@ pub fn build(
     keys: &Keyring,
     receipt: &str,
 ) -> Result<DecisionReport> {
+    build_with(v, people, keys, receipt, Detail::Full)
+}
+
+/// How much of the report to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Full,
+    /// Only what the review requirement reads: scores, moderation, the decision and overrides. Notes
+    /// are not decrypted, language is not scanned and the pipeline is not counted, so deriving the
+    /// requirement for every vacancy stays cheap.
+    Requirement,
+}
+
+fn build_with(
+    v: &VacancyState,
+    people: &People,
+    keys: &Keyring,
+    receipt: &str,
+    detail: Detail,
+) -> Result<DecisionReport> {
+    let full = detail == Detail::Full;
+    let open = |keys: &Keyring, purpose: Purpose, s: &crate::record::seal::Sealed| {
+        if full {
+            open(keys, purpose, s)
+        } else {
+            Ok(String::new())
+        }
+    };
     let names = Names { people };
     let bank = &v.bank;
     let policy = crate::policy::parse(
@@ -591,8 +688,20 @@ pub fn build(
             ));
         }
     }
+    // The chair's answers justify the decision as a rationale does; the reviewer's questions are
+    // not scanned, since a question often quotes the very phrase it challenges.
+    for a in &v.review_answers {
+        sources.push((
+            format!("answer to review {}", a.answer.review),
+            a.answer.answer.clone(),
+        ));
+    }
     sources.extend(evidence_sources);
-    let language_findings = language::check(&sources);
+    let language_findings = if full {
+        language::check(&sources)
+    } else {
+        vec![]
+    };
 
     let overrides: Vec<OverrideView> = v
         .overrides
@@ -608,6 +717,13 @@ pub fn build(
                 .collect(),
         })
         .collect();
+    let (review, review_findings) = review_of(
+        v,
+        &policy.review,
+        &names,
+        &decision_findings,
+        &moderation_findings,
+    );
     let all: Vec<&Finding> = composition
         .iter()
         .chain(&coverage)
@@ -615,6 +731,7 @@ pub fn build(
         .chain(&moderation_findings)
         .chain(&decision_findings)
         .chain(&language_findings)
+        .chain(&review_findings)
         .collect();
     let summary = Summary {
         gaps: all.iter().filter(|f| f.severity == Severity::Gap).count(),
@@ -627,7 +744,7 @@ pub fn build(
         candidates_revealed: candidates.iter().filter(|c| c.revealed).count(),
     };
     let mut monitoring = Vec::new();
-    for c in &v.candidates {
+    for c in v.candidates.iter().filter(|_| full) {
         if let Some(m) = crate::record::derive::monitoring_of(c, keys)? {
             monitoring.push(m);
         }
@@ -756,11 +873,337 @@ pub fn build(
             .collect(),
         decision_findings,
         language: language_findings,
+        review,
+        review_findings,
         summary,
         integrity: None,
         small_numbers_note: SMALL_NUMBERS,
         pipeline_note: PIPELINE_NOTE,
     })
+}
+
+/// Why the decision in force needs a current sign-off under `rule`, from the report's own findings
+/// (empty when it does not).
+fn review_reasons(
+    v: &VacancyState,
+    rule: &crate::policy::Review,
+    decision_findings: &[Finding],
+    moderation_findings: &[Finding],
+) -> Vec<String> {
+    use crate::policy::Required;
+    if v.decision().is_none() {
+        return vec![];
+    }
+    match rule.required {
+        Required::Never => vec![],
+        Required::Always => vec!["the policy requires a review of every decision".into()],
+        Required::WhenNeeded => {
+            let mut why = Vec::new();
+            let gaps: usize = v.overrides.iter().map(|o| o.gaps.len()).sum();
+            if gaps > 0 {
+                why.push(format!(
+                    "{gaps} gap(s) were overridden to record the decision"
+                ));
+            }
+            if decision_findings
+                .iter()
+                .any(|f| f.data["kind"] == "not_highest")
+            {
+                why.push("the appointed candidate was not the highest scored".into());
+            }
+            let overruled: Vec<String> = moderation_findings
+                .iter()
+                .filter(|f| {
+                    f.data["kind"] == "overruled_dissent"
+                        && f.data["overruled"]["minority_member"] == true
+                })
+                .map(|f| {
+                    format!(
+                        "{} · {}",
+                        f.data["candidate"].as_str().unwrap_or_default(),
+                        f.data["question"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect();
+            if !overruled.is_empty() {
+                why.push(format!(
+                    "a panellist who self-declared an ethnic-minority background was overruled ({})",
+                    overruled.join(", ")
+                ));
+            }
+            why
+        }
+    }
+}
+
+fn date_of(at: &str) -> &str {
+    at.get(..10).unwrap_or(at)
+}
+
+/// The review section and its findings.
+fn review_of(
+    v: &VacancyState,
+    rule: &crate::policy::Review,
+    names: &Names<'_>,
+    decision_findings: &[Finding],
+    moderation_findings: &[Finding],
+) -> (ReviewView, Vec<Finding>) {
+    use crate::record::fact::Verdict;
+    use crate::record::vacancy::ReviewState;
+    let required_because = review_reasons(v, rule, decision_findings, moderation_findings);
+    let required = !required_because.is_empty();
+    let state = v.review_state();
+    let receipt = |r: &crate::record::vacancy::ReviewRec| {
+        format!("{}:{}", r.review.receipt_events, r.review.receipt_head)
+    };
+    let mut exchange = Vec::new();
+    for (i, r) in v.reviews.iter().enumerate() {
+        let next = v.reviews.get(i + 1).map_or(i64::MAX, |n| n.by.seq);
+        let current = r.review.receipt_events >= v.last_material;
+        let standing = match r.by.person() {
+            Some(id) => {
+                let panel = match v.member(id) {
+                    Some(m) if m.active() => format!("sits on the panel ({})", m.role),
+                    Some(m) => format!("sat on the panel ({})", m.role),
+                    None => "not on the panel".into(),
+                };
+                let role = match names.people.get(id) {
+                    Some(p) if p.has(crate::record::fact::OrgRole::Reviewer) => format!(
+                        "holds the reviewer role, fairness-review training {}",
+                        p.trained_on.as_deref().unwrap_or("not recorded")
+                    ),
+                    Some(_) => "does not hold the reviewer role".into(),
+                    None => String::new(),
+                };
+                [panel, role]
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+            None => String::new(),
+        };
+        exchange.push(ReviewEntry {
+            seq: r.by.seq,
+            verdict: match r.review.verdict {
+                Verdict::SignedOff => "signed-off",
+                Verdict::Returned => "returned",
+            },
+            returned: r.review.verdict == Verdict::Returned,
+            reviewer: names.by(&r.by),
+            at: r.by.at.clone(),
+            receipt: receipt(r),
+            current,
+            earlier_version: r.review.verdict == Verdict::SignedOff && !current,
+            standing,
+            questions: r.review.questions.clone(),
+            note: r.review.note.clone(),
+            answer: v.answer_to(r.by.seq).map(|a| ReviewAnswerView {
+                seq: a.by.seq,
+                by: names.by(&a.by),
+                at: a.by.at.clone(),
+                answer: a.answer.answer.clone(),
+            }),
+            then: v
+                .decisions
+                .iter()
+                .filter(|d| d.by.seq > r.by.seq && d.by.seq < next)
+                .map(|d| {
+                    let same = v
+                        .decisions
+                        .iter()
+                        .rev()
+                        .find(|p| p.by.seq < d.by.seq)
+                        .is_some_and(|p| p.appointed == d.appointed && p.reserves == d.reserves);
+                    format!(
+                        "{} {} the decision ({}): appoint {}{}, because: \"{}\"",
+                        names.by(&d.by),
+                        if same { "re-affirmed" } else { "revised" },
+                        d.by.at,
+                        d.appointed,
+                        if d.reserves.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", reserve {}", d.reserves.join(", "))
+                        },
+                        d.revision_reason.as_deref().unwrap_or_default()
+                    )
+                })
+                .collect(),
+        });
+    }
+    let because = required_because.join("; ");
+    let reviewer = |r: &crate::record::vacancy::ReviewRec| names.by(&r.by);
+    // (headline, the state in a phrase for findings, the severity when review is not required)
+    let (headline, phrase, optional) = match state {
+        ReviewState::NotDecided => (
+            "No decision has been recorded, so there is nothing to review yet.".to_string(),
+            String::new(),
+            None,
+        ),
+        ReviewState::SignedOff(r) => {
+            let who = format!(
+                "{} on {} for receipt {}",
+                reviewer(r),
+                date_of(&r.by.at),
+                receipt(r)
+            );
+            (
+                format!("Signed off by {who}."),
+                format!("signed off by {who}"),
+                Some(Severity::Info),
+            )
+        }
+        ReviewState::Awaiting => match v.reviews.last() {
+            None => (
+                "Awaiting review: no reviewer has signed the decision off yet.".to_string(),
+                "no reviewer has signed it off yet".to_string(),
+                Some(Severity::Info),
+            ),
+            Some(r) => (
+                format!(
+                    "Awaiting review: the chair answered the questions of review {} and recorded the decision \
+                     again; it is to be reviewed again.",
+                    r.by.seq
+                ),
+                format!(
+                    "it awaits review again after the chair's answer to review {}",
+                    r.by.seq
+                ),
+                Some(Severity::Info),
+            ),
+        },
+        ReviewState::Returned(r) => {
+            let answered = match v.answer_to(r.by.seq) {
+                Some(a) => format!(
+                    "{} answered on {}; the decision is to be recorded again (revised or re-affirmed, with a reason)",
+                    names.by(&a.by),
+                    date_of(&a.by.at)
+                ),
+                None => format!(
+                    "the chair has not answered yet (`fairpanel review answer {} --review {}`)",
+                    v.id, r.by.seq
+                ),
+            };
+            (
+                format!(
+                    "Returned by {} on {} with {} question(s) (review {}): {answered}.",
+                    reviewer(r),
+                    date_of(&r.by.at),
+                    r.review.questions.len(),
+                    r.by.seq
+                ),
+                format!(
+                    "it was returned to the chair by {} (review {}): {answered}",
+                    reviewer(r),
+                    r.by.seq
+                ),
+                Some(Severity::Warning),
+            )
+        }
+        ReviewState::Stale(r) => (
+            format!(
+                "Review made on an earlier version: {} signed off on {} for receipt {}, and the record of this \
+                 vacancy has changed since (event {}). A new review is needed.",
+                reviewer(r),
+                date_of(&r.by.at),
+                receipt(r),
+                v.last_material
+            ),
+            format!(
+                "the sign-off by {} was made on an earlier version of the record (receipt {}; changed since at \
+                 event {}): a new review is needed",
+                reviewer(r),
+                receipt(r),
+                v.last_material
+            ),
+            Some(Severity::Warning),
+        ),
+    };
+    let signed_off = matches!(state, ReviewState::SignedOff(_));
+    let decision_final = v.decision().map(|_| !required || signed_off);
+    let finality = v.decision().map(|_| match (required, signed_off) {
+        (true, true) => format!("signed off as the policy requires, because {because}."),
+        (true, false) => format!("the policy requires a current sign-off because {because}."),
+        (false, _) => match rule.required {
+            crate::policy::Required::Never => {
+                "review is optional under this vacancy's policy.".to_string()
+            }
+            _ => "the policy requires a review only when a gap was overridden, the appointed candidate was not \
+                  the highest scored, or a panellist who self-declared an ethnic-minority background was \
+                  overruled; none of these applies."
+                .to_string(),
+        },
+    });
+    let finding = match (optional, required, signed_off) {
+        (None, _, _) => None,
+        (Some(_), true, false) => Some((
+            Severity::Gap,
+            format!(
+                "the decision is not final: the policy requires a current fairness sign-off because {because}, \
+                 and {phrase}"
+            ),
+        )),
+        (Some(sev), _, _) => Some((sev, phrase)),
+    };
+    let findings = finding
+        .map(|(severity, message)| {
+            vec![Finding::new(
+                REVIEW_CHECK,
+                severity,
+                message,
+                serde_json::json!({
+                    "status": state.key(),
+                    "required": required,
+                    "required_because": required_because,
+                    "final": decision_final,
+                }),
+            )]
+        })
+        .unwrap_or_default();
+    (
+        ReviewView {
+            status: state.key(),
+            headline,
+            policy: ReviewPolicyView {
+                required: rule.required.as_str(),
+                independent: rule.independent,
+                require_role: rule.require_role,
+            },
+            required,
+            required_because,
+            decision_final,
+            finality,
+            exchange,
+        },
+        findings,
+    )
+}
+
+/// Whether the decision in force needs a current sign-off to be final, judged exactly as the decision
+/// report judges it (the derived tables and the audit read this, so the two cannot disagree).
+pub fn review_required(v: &VacancyState, keys: &Keyring) -> Result<bool> {
+    use crate::policy::Required;
+    if v.decision().is_none() {
+        return Ok(false);
+    }
+    let policy = crate::policy::parse(
+        &v.policy_yaml,
+        &format!("policy stored with vacancy {}", v.id),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match policy.review.required {
+        Required::Never => Ok(false),
+        Required::Always => Ok(true),
+        // Names do not enter the requirement, so no one's record needs reading.
+        Required::WhenNeeded => {
+            Ok(
+                build_with(v, &People::default(), keys, "", Detail::Requirement)?
+                    .review
+                    .required,
+            )
+        }
+    }
 }
 
 /// The report from a verified read, with what was checked.

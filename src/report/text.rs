@@ -380,3 +380,256 @@ pub fn reveal(v: &RevealView) -> String {
     }
     s
 }
+
+/// What a fairness reviewer reads before signing off or returning a decision: the decision report's
+/// summary, the parts where fairness is most at stake first.
+pub fn review_summary(r: &crate::report::decision::DecisionReport) -> String {
+    use crate::model::display_safe as safe;
+    use std::fmt::Write;
+    let mut s = String::new();
+    let v = &r.vacancy;
+    let _ = writeln!(
+        s,
+        "Fairness review of {} · {}{}{}",
+        v.id,
+        safe(&v.title),
+        v.band
+            .as_deref()
+            .map(|b| format!(" · {}", safe(b)))
+            .unwrap_or_default(),
+        v.service
+            .as_deref()
+            .map(|b| format!(" · {}", safe(b)))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(s, "Receipt {} (the report this review reads)", r.receipt);
+    let _ = writeln!(s, "\nReview: {}", safe(&r.review.headline));
+    let p = &r.review.policy;
+    let _ = writeln!(
+        s,
+        "Policy: review required {}; reviewer {}independent of the panel; reviewer role and training in date {}required.",
+        match p.required {
+            "when-needed" => "when needed",
+            other => other,
+        },
+        if p.independent { "" } else { "need not be " },
+        if p.require_role { "" } else { "not " }
+    );
+    if r.review.required {
+        let _ = writeln!(
+            s,
+            "This decision needs a current sign-off to be final, because {}.",
+            r.review.required_because.join("; ")
+        );
+    }
+    let section = |s: &mut String, title: &str, lines: Vec<String>, none: &str| {
+        let _ = writeln!(s, "\n{title}");
+        if lines.is_empty() {
+            let _ = writeln!(s, "  {none}");
+        }
+        for l in lines {
+            let _ = writeln!(s, "  - {l}");
+        }
+    };
+    let mut decision = Vec::new();
+    if let Some(d) = &r.decision {
+        decision.push(format!(
+            "appoint {}{} ({}, {})",
+            d.appointed,
+            if d.reserves.is_empty() {
+                String::new()
+            } else {
+                format!(", reserve {}", d.reserves.join(", "))
+            },
+            safe(&d.recorded_by),
+            d.recorded_at
+        ));
+        decision.push(format!("rationale: {}", safe(&d.rationale)));
+        if let Some(u) = &d.unresolved_reason {
+            decision.push(format!(
+                "recorded with divergence unresolved, because: {}",
+                safe(u)
+            ));
+        }
+        if let Some(x) = &d.revision_reason {
+            decision.push(format!("revises an earlier decision, because: {}", safe(x)));
+        }
+        for e in &r.decision_history {
+            decision.push(format!(
+                "earlier: appoint {} ({}, {}): {}",
+                e.appointed,
+                safe(&e.recorded_by),
+                e.recorded_at,
+                safe(&e.rationale)
+            ));
+        }
+    }
+    decision.extend(
+        r.decision_findings
+            .iter()
+            .map(|f| format!("{}: {}", f.severity.as_str(), safe(&f.message))),
+    );
+    section(&mut s, "Decision", decision, "no decision recorded");
+    section(
+        &mut s,
+        "Gaps and their overrides",
+        r.findings()
+            .iter()
+            .filter(|f| f.severity == crate::checks::Severity::Gap && f.check != "review")
+            .map(|f| format!("gap ({}): {}", f.check, safe(&f.message)))
+            .chain(r.overrides.iter().map(|o| {
+                format!(
+                    "overridden by {} ({}) because \"{}\": {}",
+                    safe(&o.by),
+                    o.at,
+                    safe(&o.reason),
+                    o.gaps
+                        .iter()
+                        .map(|g| safe(g).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }))
+            .collect(),
+        "none",
+    );
+    section(
+        &mut s,
+        "Divergent scores and their moderation",
+        r.divergence
+            .iter()
+            .map(|f| safe(&f.message).into_owned())
+            .chain(r.moderations.iter().map(|m| {
+                format!(
+                    "agreed {} for {} · {} ({}, {}){}{}",
+                    m.score,
+                    m.candidate,
+                    m.question,
+                    safe(&m.recorded_by),
+                    m.recorded_at,
+                    m.reason
+                        .as_deref()
+                        .map(|x| format!(": {}", safe(x)))
+                        .unwrap_or_else(|| ": no reason given".into()),
+                    m.revision_reason
+                        .as_deref()
+                        .map(|x| format!(" (revision: {})", safe(x)))
+                        .unwrap_or_default()
+                )
+            }))
+            .collect(),
+        "none",
+    );
+    section(
+        &mut s,
+        "Overruled dissent and other moderation findings",
+        r.moderation
+            .iter()
+            .map(|f| format!("{}: {}", f.severity.as_str(), safe(&f.message)))
+            .collect(),
+        "none",
+    );
+    section(
+        &mut s,
+        "Corrections after submission",
+        r.candidates
+            .iter()
+            .flat_map(|c| {
+                c.corrections.iter().map(move |x| {
+                    format!(
+                        "{}: {} changed {} from {} to {} ({}, {}{}): {}",
+                        c.reference,
+                        safe(&x.panellist),
+                        x.question,
+                        x.original,
+                        x.corrected,
+                        safe(&x.by),
+                        x.at,
+                        if x.after_reveal {
+                            ", after seeing the others' scores"
+                        } else {
+                            ""
+                        },
+                        safe(&x.reason)
+                    )
+                })
+            })
+            .collect(),
+        "none",
+    );
+    section(
+        &mut s,
+        "Language prompts (for reflection, not verdicts)",
+        r.language
+            .iter()
+            .map(|f| safe(&f.message).into_owned())
+            .collect(),
+        "none",
+    );
+    let _ = writeln!(s, "\nApplicants by group");
+    if r.pipeline_applications == 0 {
+        let _ = writeln!(s, "  no pipeline data imported");
+    } else {
+        let mut header = vec!["group"];
+        header.extend(crate::model::STAGES);
+        let rows: Vec<Vec<String>> = r
+            .pipeline
+            .iter()
+            .map(|g| {
+                let mut row = vec![g.label.to_string()];
+                row.extend(g.reached.iter().map(|c| match c {
+                    crate::stats::suppression::Cell::Shown(n) => n.to_string(),
+                    crate::stats::suppression::Cell::Suppressed => "suppressed".into(),
+                }));
+                row
+            })
+            .collect();
+        for l in table(&header, &rows).lines() {
+            let _ = writeln!(s, "  {l}");
+        }
+        let _ = writeln!(s, "  {}", r.pipeline_note);
+    }
+    if !r.review.exchange.is_empty() {
+        let _ = writeln!(s, "\nThe review so far");
+        for e in &r.review.exchange {
+            let _ = writeln!(
+                s,
+                "  - review {}: {} by {} ({}), receipt {}{}",
+                e.seq,
+                if e.returned { "returned" } else { "signed off" },
+                safe(&e.reviewer),
+                e.at,
+                e.receipt,
+                if e.earlier_version {
+                    " (made on an earlier version)"
+                } else {
+                    ""
+                }
+            );
+            for q in &e.questions {
+                let _ = writeln!(s, "      question: {}", safe(q));
+            }
+            if let Some(n) = &e.note {
+                let _ = writeln!(s, "      note: {}", safe(n));
+            }
+            if let Some(a) = &e.answer {
+                let _ = writeln!(
+                    s,
+                    "      answer ({}, {}): {}",
+                    safe(&a.by),
+                    a.at,
+                    safe(&a.answer)
+                );
+            }
+            for t in &e.then {
+                let _ = writeln!(s, "      then: {}", safe(t));
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nChecks: {} gap(s), {} warning(s). The whole report: `fairpanel report {}`.",
+        r.summary.gaps, r.summary.warnings, v.id
+    );
+    s
+}

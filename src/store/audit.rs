@@ -47,6 +47,7 @@ pub struct PipelineCount {
 pub struct AuditVacancy {
     pub id: String,
     pub band: Option<String>,
+    pub service: Option<String>,
     pub created: String,
     /// Gaps a named person overrode to record the decision.
     pub overridden_gaps: i64,
@@ -55,6 +56,16 @@ pub struct AuditVacancy {
     pub decided: bool,
     /// Categories of the questions in the plan, in plan order (from the stored bank).
     pub categories: Vec<String>,
+    /// Where the fairness review stands (see [`crate::record::vacancy::ReviewState`]).
+    pub review_status: String,
+    /// The decision needs a current sign-off to be final.
+    pub review_required: bool,
+    /// Reviews recorded, and how many returned the decision.
+    pub reviews: i64,
+    pub returns: i64,
+    /// The first decision, and the sign-off in force (RFC 3339).
+    pub decided_at: Option<String>,
+    pub signed_off_at: Option<String>,
 }
 
 /// A candidate with at least one sealed sheet.
@@ -354,7 +365,8 @@ fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
         bank: Vec::new(),
     };
     let mut stmt = conn.prepare(&format!(
-        "SELECT v.id, v.band, v.created_at, v.bank_sha, v.overridden_gaps, v.coverage_overridden, v.decided
+        "SELECT v.id, v.band, v.created_at, v.bank_sha, v.overridden_gaps, v.coverage_overridden, v.decided,
+                v.service, v.review_status, v.review_required, v.reviews, v.returns, v.decided_at, v.signed_off_at
          FROM vacancies v WHERE {FILTER} ORDER BY v.created_at, v.id"
     ))?;
     let mut rows = stmt.query(params![f.since, f.until, f.band, f.service])?;
@@ -369,6 +381,13 @@ fn read_vacancies(conn: &Connection, f: &AuditFilter) -> Result<Vacancies> {
             coverage_overridden: r.get::<_, i64>(5)? != 0,
             decided: r.get::<_, i64>(6)? != 0,
             categories: vec![],
+            service: r.get(7)?,
+            review_status: r.get(8)?,
+            review_required: r.get::<_, i64>(9)? != 0,
+            reviews: r.get(10)?,
+            returns: r.get(11)?,
+            decided_at: r.get(12)?,
+            signed_off_at: r.get(13)?,
         });
         v.bank.push(r.get(3)?);
     }

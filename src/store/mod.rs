@@ -736,6 +736,16 @@ impl<'a> Tx<'a> {
         &self.people
     }
 
+    /// The hash of the event with this seq, if the log has it.
+    pub fn event_hash(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
     /// The person an invitation token (its SHA-256) was issued to.
     pub fn invite_person(&self, token_sha256: &str) -> Result<Option<i64>> {
         Ok(self
@@ -881,7 +891,7 @@ impl<'a> Tx<'a> {
                     let st = self.vacancies.get_mut(v).expect("loaded above");
                     st.apply(&row.view(), fact, &ctx).map_err(ctx_err)?;
                 }
-                if changes {
+                if changes || self.vacancies[v].decision().is_some() {
                     self.dirty_vacancies.insert(v.clone());
                 }
             }

@@ -11,8 +11,10 @@ use crate::record::Banks;
 use anyhow::Result;
 use rusqlite::{params, Connection};
 
-/// Whether a vacancy fact can change that vacancy's derived rows. Answers, submissions and
-/// corrections cannot (scores reach `sealed_sheets` only with the reveal), so scoring stays cheap.
+/// Whether a vacancy fact can change that vacancy's derived rows before a decision. Answers,
+/// submissions, corrections and the like cannot (scores reach `sealed_sheets` only with the reveal),
+/// so scoring stays cheap. Once there is a decision any event may change where its review stands:
+/// the caller checks that after folding.
 pub fn changes_rows(f: &Fact) -> bool {
     !matches!(
         f,
@@ -67,8 +69,9 @@ pub fn write_vacancy(conn: &Connection, v: &VacancyState, keys: &Keyring) -> Res
 pub fn insert_vacancy_rows(conn: &Connection, rows: &VacancyRows) -> Result<()> {
     let mut s = conn.prepare_cached(
         "INSERT INTO vacancies (id, title, band, service, bank_sha, policy_source, policy_yaml, created_at,
-                                questions, decided, overridden_gaps, coverage_overridden)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                questions, decided, overridden_gaps, coverage_overridden, review_status,
+                                review_required, reviews, returns, decided_at, signed_off_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     for r in &rows.vacancy {
         s.execute(params![
@@ -83,7 +86,13 @@ pub fn insert_vacancy_rows(conn: &Connection, rows: &VacancyRows) -> Result<()> 
             r.questions,
             r.decided,
             r.overridden_gaps,
-            r.coverage_overridden
+            r.coverage_overridden,
+            r.review_status,
+            r.review_required,
+            r.reviews,
+            r.returns,
+            r.decided_at,
+            r.signed_off_at
         ])?;
     }
     let mut s = conn.prepare_cached(

@@ -92,7 +92,13 @@ CREATE TABLE vacancies (
     questions            INTEGER NOT NULL,
     decided              INTEGER NOT NULL,
     overridden_gaps      INTEGER NOT NULL,
-    coverage_overridden  INTEGER NOT NULL
+    coverage_overridden  INTEGER NOT NULL,
+    review_status        TEXT NOT NULL,
+    review_required      INTEGER NOT NULL,
+    reviews              INTEGER NOT NULL,
+    returns              INTEGER NOT NULL,
+    decided_at           TEXT,
+    signed_off_at        TEXT
 ) WITHOUT ROWID;
 CREATE TABLE vacancy_questions (
     vacancy   TEXT NOT NULL,

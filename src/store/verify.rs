@@ -3,7 +3,8 @@
 //!
 //! It checks, in order, and reports the first problem in plain words:
 //! 1. the schema, with every protective trigger, is the one fairpanel creates;
-//! 2. the global chain (every seq present, every event hashing correctly and naming its predecessor);
+//! 2. the global chain (every seq present, every event hashing correctly and naming its predecessor),
+//!    and every point a signature or a fairness review names is in it, with the hash named;
 //! 3. every scope's own chain, and every checkpoint's Merkle root against the scope heads at its point;
 //! 4. every event is a valid step for the state it applies to (an answer on a sealed sheet, a reveal
 //!    before every sheet was in, a decision over unrevealed candidates: each is refused by the fold);
@@ -248,13 +249,14 @@ struct Batch {
     events: Vec<(i64, i64, Spans)>,
 }
 
-/// (start, length) in `Batch::buf` of an event's at, actor, auth, action, scope and payload.
-type Spans = [(u32, u32); 6];
+/// (start, length) in `Batch::buf` of an event's at, actor, auth, action, scope, payload and hash
+/// (a review names the vacancy's last hash).
+type Spans = [(u32, u32); 7];
 
 impl Batch {
     fn push(&mut self, e: &EventRef<'_>) {
-        let mut spans = [(0u32, 0u32); 6];
-        for (i, s) in [e.at, e.actor, e.auth, e.action, e.scope, e.payload]
+        let mut spans = [(0u32, 0u32); 7];
+        for (i, s) in [e.at, e.actor, e.auth, e.action, e.scope, e.payload, e.hash]
             .into_iter()
             .enumerate()
         {
@@ -278,7 +280,7 @@ impl Batch {
             scope_prev: "",
             payload: s(5),
             prev_hash: "",
-            hash: "",
+            hash: s(6),
         }
     }
 }
@@ -305,6 +307,8 @@ struct Replay {
     ids: Vec<String>,
     expected: Expected,
     folded: usize,
+    /// Points reviews read, (review seq, receipt seq, receipt hash), checked the same way.
+    reviewed: Vec<(i64, i64, String)>,
 }
 
 /// A table's rows as (primary key, hash of the row's columns, index of the vacancy it came from).
@@ -402,6 +406,10 @@ impl Replay {
                     banks: &self.banks,
                     light: true,
                 };
+                if let Fact::Review(r) = &fact {
+                    self.reviewed
+                        .push((e.seq, r.receipt_events, r.receipt_head.clone()));
+                }
                 match (fact, self.vacancies.get_mut(id)) {
                     (Fact::VacancyCreate(c), None) => {
                         if self.ids.iter().any(|x| x == id) {
@@ -551,10 +559,10 @@ macro_rules! row {
 }
 
 row!(VacancyRow, String,
-    "SELECT id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden FROM vacancies ORDER BY id",
+    "SELECT id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden, review_status, review_required, reviews, returns, decided_at, signed_off_at FROM vacancies ORDER BY id",
     |r| r.id.clone(), format!("vacancy {}", r.id),
-    [id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden],
-    [title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden]);
+    [id, title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden, review_status, review_required, reviews, returns, decided_at, signed_off_at],
+    [title, band, service, bank_sha, policy_source, policy_yaml, created_at, questions, decided, overridden_gaps, coverage_overridden, review_status, review_required, reviews, returns, decided_at, signed_off_at]);
 row!(QuestionRow, (String, i64),
     "SELECT vacancy, position, question, category FROM vacancy_questions ORDER BY vacancy, position",
     |r| (r.vacancy.clone(), r.position), format!("question {} of vacancy {}", r.position + 1, r.vacancy),
@@ -776,13 +784,19 @@ fn compare<T: Row>(
                 let y = stored_row(k, read_stored()?);
                 return Err(match (x, y) {
                     (Some(x), Some(y)) => {
-                        let (field, want, got) = x
+                        let Some((field, want, got)) = x
                             .fields()
                             .into_iter()
                             .zip(y.fields())
                             .find(|(a, b)| a != b)
                             .map(|((f, a), (_, b))| (f, a, b))
-                            .unwrap_or(("row", format!("{x:?}"), format!("{y:?}")));
+                        else {
+                            // Not evidence of tampering, and not to be passed off as such.
+                            anyhow::bail!(
+                                "could not finish verifying {}: the quick replay and the full replay of the record disagree about it. This is a fault in fairpanel, not a sign the file was altered",
+                                x.describe()
+                            );
+                        };
                         broken(
                             name,
                             x.describe(),
@@ -1126,7 +1140,14 @@ fn run(
                     prev_hash: text(9)?,
                     hash: text(10)?,
                 };
-                chain.event(&e)?;
+                if let Err(problem) = chain.event(&e) {
+                    // The events before it are folded first: a problem the fold finds there is
+                    // earlier, and the cause (a re-hashed edit breaks a checkpoint further on).
+                    if !batch.events.is_empty() {
+                        let _ = send.send(batch);
+                    }
+                    return Err(problem);
+                }
                 batch.push(&e);
                 if batch.events.len() == BATCH {
                     let next = returned.try_recv().unwrap_or_else(|_| fresh());
@@ -1144,9 +1165,10 @@ fn run(
         drop(send);
         let replay = folder.join().expect("the folding thread");
         let stored = stored.join().expect("the reading thread");
-        // A broken chain is the first problem; then a broken fold.
-        let chain = walked?;
-        Ok((chain, replay?, stored?))
+        // The fold only receives events the chain accepted, so a problem it finds comes before
+        // any the chain found.
+        let replay = replay?;
+        Ok((walked?, replay, stored?))
     })?;
     let (mut replay, keys) = replay;
     out.events = chain.events;
@@ -1176,6 +1198,22 @@ fn run(
                 "events",
                 format!("event {through}"),
                 "a signature names it with another hash: the record was rewritten after it was signed",
+            ));
+        }
+    }
+    for (review, through, head) in &replay.reviewed {
+        let at: Option<String> = conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [through], |r| {
+                r.get(0)
+            })
+            .ok();
+        if at.as_deref() != Some(head.as_str()) {
+            return Err(broken(
+                "events",
+                format!("event {review} (review)"),
+                format!(
+                    "the report it reviewed names event {through} with another hash: the record was rewritten after the review"
+                ),
             ));
         }
     }
@@ -1309,6 +1347,12 @@ fn run(
                     decided: b(r.get(9)?),
                     overridden_gaps: r.get(10)?,
                     coverage_overridden: b(r.get(11)?),
+                    review_status: r.get(12)?,
+                    review_required: b(r.get(13)?),
+                    reviews: r.get(14)?,
+                    returns: r.get(15)?,
+                    decided_at: r.get(16)?,
+                    signed_off_at: r.get(17)?,
                 })
             })
         },

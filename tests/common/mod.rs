@@ -203,24 +203,36 @@ impl Env {
     /// A vacancy V1 with two questions, a panel of three (one self-declared minority member) and
     /// candidates C-1 and C-2.
     pub fn setup(&self) {
-        self.ok(&[
+        self.setup_vacancy(
+            "V1",
+            &[
+                "--band",
+                "Band 5",
+                "--service",
+                "Northshire Talking Therapies",
+            ],
+        );
+    }
+
+    /// As [`Env::setup`], for vacancy `id` created with these further arguments (band, service, a
+    /// policy file). The panellists are the same people in every vacancy.
+    pub fn setup_vacancy(&self, id: &str, create: &[&str]) {
+        let mut args = vec![
             "vacancy",
             "create",
             "--id",
-            "V1",
+            id,
             "--title",
             "Psychological Wellbeing Practitioner",
             "--bank",
             "nhs-talking-therapies",
             "--questions",
             "caseload-prioritisation,diversity-discomfort",
-            "--band",
-            "Band 5",
-            "--service",
-            "Northshire Talking Therapies",
-        ]);
+        ];
+        args.extend(create);
+        self.ok(&args);
         self.add_panellist(&[
-            "V1",
+            id,
             "--name",
             "Ann",
             "--role",
@@ -230,13 +242,18 @@ impl Env {
             "--trained",
             "2026-01-10",
         ]);
-        self.add_panellist(&["V1", "--name", "Bola", "--ethnicity", "N"]);
-        self.add_panellist(&["V1", "--name", "Cy"]);
-        self.ok(&["candidate", "add", "V1", "--ref", "C-1"]);
-        self.ok(&["candidate", "add", "V1", "--ref", "C-2"]);
+        self.add_panellist(&[id, "--name", "Bola", "--ethnicity", "N"]);
+        self.add_panellist(&[id, "--name", "Cy"]);
+        self.ok(&["candidate", "add", id, "--ref", "C-1"]);
+        self.ok(&["candidate", "add", id, "--ref", "C-2"]);
     }
 
     pub fn score_all(&self, candidate: &str, scores: [[i64; 2]; 3]) {
+        self.score_in("V1", candidate, scores);
+    }
+
+    /// Ann, Bola and Cy score `candidate` of `vacancy` (two questions each) and submit.
+    pub fn score_in(&self, vacancy: &str, candidate: &str, scores: [[i64; 2]; 3]) {
         for (p, s) in ["Ann", "Bola", "Cy"].iter().zip(scores) {
             for (q, v) in ["caseload-prioritisation", "diversity-discomfort"]
                 .iter()
@@ -246,7 +263,7 @@ impl Env {
                     p,
                     &[
                         "score",
-                        "V1",
+                        vacancy,
                         candidate,
                         "--panellist",
                         p,
@@ -259,7 +276,7 @@ impl Env {
                     ],
                 );
             }
-            self.as_ok(p, &["submit", "V1", candidate, "--panellist", p]);
+            self.as_ok(p, &["submit", vacancy, candidate, "--panellist", p]);
         }
     }
 }
