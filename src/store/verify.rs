@@ -1058,19 +1058,23 @@ fn run(
 
     // 2–4 on this thread and the folding thread; the stored tables read on a third.
     let (chain, replay, stored) = std::thread::scope(|s| -> Result<_> {
-        let stored = s.spawn(|| -> Result<Stored> {
-            let c = reader()?;
-            let tx =
-                rusqlite::Transaction::new_unchecked(&c, rusqlite::TransactionBehavior::Deferred)?;
-            let st = read_stored(&tx)?;
-            tx.finish()?;
-            Ok(st)
-        });
+        let stored = std::thread::Builder::new()
+            .name("verify-stored".into())
+            .spawn_scoped(s, || -> Result<Stored> {
+                let c = reader()?;
+                let tx = rusqlite::Transaction::new_unchecked(
+                    &c,
+                    rusqlite::TransactionBehavior::Deferred,
+                )?;
+                let st = read_stored(&tx)?;
+                tx.finish()?;
+                Ok(st)
+            });
         let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(8);
         // Emptied batches come back to be refilled: fresh large buffers would each cost the kernel
         // zeroing their pages.
         let (give_back, returned) = std::sync::mpsc::channel::<Batch>();
-        let folder = s.spawn(move || -> Result<(Replay, HashMap<i64, seal::Key>)> {
+        let folder = std::thread::Builder::new().name("verify-fold".into()).spawn_scoped(s, move || -> Result<(Replay, HashMap<i64, seal::Key>)> {
             // Each scope's length (to finish each vacancy at its last event) and the keys, read in
             // a snapshot that must be the log's.
             let c = reader()?;
@@ -1163,8 +1167,8 @@ fn run(
             Ok(chain)
         })();
         drop(send);
-        let replay = folder.join().expect("the folding thread");
-        let stored = stored.join().expect("the reading thread");
+        let replay = folder?.join().expect("the folding thread");
+        let stored = stored?.join().expect("the reading thread");
         // The fold only receives events the chain accepted, so a problem it finds comes before
         // any the chain found.
         let replay = replay?;
