@@ -52,9 +52,16 @@ pub struct Scale {
     pub labels: BTreeMap<i64, String>,
 }
 
+/// Scale ends fairpanel accepts in a new bank: far beyond any rating scale, and small enough that sums
+/// and differences of scores can never overflow.
+pub const MAX_SCALE_END: i64 = 1000;
+/// Most points a scale may have.
+pub const MAX_SCALE_POINTS: i64 = 101;
+
 impl Scale {
+    /// max − min, computed in floating point so that no pair of ends can overflow it.
     pub fn width(&self) -> f64 {
-        (self.max - self.min) as f64
+        self.max as f64 - self.min as f64
     }
     pub fn contains(&self, s: i64) -> bool {
         (self.min..=self.max).contains(&s)
@@ -168,10 +175,31 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
     })
 }
 
-/// Parse and validate a bank's source text. `file` names it in messages.
+/// Which rules a bank is held to.
+///
+/// A new bank (a file given to `bank validate` or `vacancy create`) meets every current rule. A bank
+/// the record already holds was checked by the rules of the day it was stored, and replaying the
+/// record must not call it altered when a later fairpanel tightens them: it is held only to the rules
+/// every fairpanel has applied, and to the limits that keep reading it safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    Door,
+    Recorded,
+}
+
+/// Parse and validate a new bank's source text. `file` names it in messages.
 pub fn parse(src: &str, file: &str) -> Result<Bank, Problems> {
+    parse_with(src, file, Rules::Door)
+}
+
+/// Parse a bank stored in the record (see [`Rules`]).
+pub fn parse_recorded(src: &str, file: &str) -> Result<Bank, Problems> {
+    parse_with(src, file, Rules::Recorded)
+}
+
+fn parse_with(src: &str, file: &str, rules: Rules) -> Result<Bank, Problems> {
     let bank: Bank = from_yaml(src, file).map_err(|p| Problems(vec![p]))?;
-    let problems = validate(&bank, src, file);
+    let problems = validate(&bank, src, file, rules);
     if problems.is_empty() {
         Ok(bank)
     } else {
@@ -249,7 +277,7 @@ fn is_slug(s: &str) -> bool {
 }
 
 /// Rule checks on a parsed bank. Positions come from `src`.
-pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
+pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem> {
     let loc = Locator::new(src);
     let mut out = Vec::new();
     let mut push = |(line, column): (usize, usize), message: String| {
@@ -270,6 +298,20 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
         );
     }
     let scale = &bank.scale;
+    if rules == Rules::Door
+        && [scale.min, scale.max]
+            .iter()
+            .any(|e| e.abs_diff(0) > MAX_SCALE_END as u64)
+    {
+        push(
+            loc.key("scale", 0),
+            format!(
+                "scale min ({}) and max ({}) must each lie between -{MAX_SCALE_END} and {MAX_SCALE_END}",
+                scale.min, scale.max
+            ),
+        );
+        return out;
+    }
     if scale.min >= scale.max {
         push(
             loc.key("scale", 0),
@@ -280,10 +322,15 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
         );
         return out;
     }
-    if scale.max - scale.min > 100 {
+    // Checked: the ends of a stored bank are not bounded, and a wrapped width would pass this test.
+    if scale
+        .max
+        .checked_sub(scale.min)
+        .is_none_or(|w| w >= MAX_SCALE_POINTS)
+    {
         push(
             loc.key("scale", 0),
-            "a scale may have at most 101 points".into(),
+            format!("a scale may have at most {MAX_SCALE_POINTS} points"),
         );
         return out;
     }
@@ -541,6 +588,41 @@ mod tests {
         let src = GOOD.replace("    probes:", "    probs:");
         let e = parse(&src, "u.yaml").unwrap_err().to_string();
         assert!(e.contains("unknown field `probs`"), "{e}");
+    }
+
+    #[test]
+    fn scale_arithmetic_never_overflows() {
+        let s = |min: i64, max: i64| {
+            GOOD.replace(
+                "{ min: 1, max: 3 }",
+                &format!("{{ min: {min}, max: {max} }}"),
+            )
+        };
+        for (min, max) in [
+            (i64::MIN, 0),
+            (i64::MIN, i64::MAX),
+            (-1, i64::MAX),
+            (i64::MIN, i64::MIN + 2),
+        ] {
+            for rules in [Rules::Door, Rules::Recorded] {
+                let src = s(min, max);
+                let bank: Bank = from_yaml(&src, "s.yaml").unwrap();
+                assert!(bank.scale.width().is_finite());
+                assert!(
+                    !validate(&bank, &src, "s.yaml", rules).is_empty(),
+                    "{min}..{max}"
+                );
+            }
+        }
+        // A stored bank is held to the rules of the day it was stored: ends far from zero were
+        // allowed then, so it still loads; a new bank with them is refused.
+        let far = s(1_000_001, 1_000_003).replace(
+            "{ 1: a, 2: b, 3: c }",
+            "{ 1000001: a, 1000002: b, 1000003: c }",
+        );
+        assert!(parse_recorded(&far, "far.yaml").is_ok());
+        let e = parse(&far, "far.yaml").unwrap_err().to_string();
+        assert!(e.contains("far.yaml:4:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"), "{e}");
     }
 
     #[test]

@@ -128,6 +128,14 @@ const BANKS: &[(&str, &[&str])] = &[
         &["scale-min-ge-max.yaml:5:1: scale min (3) must be below max (3)"],
     ),
     (
+        "scale-overflow.yaml",
+        &["scale-overflow.yaml:5:1: scale min (-9223372036854775808) and max (0) must each lie between -1000 and 1000"],
+    ),
+    (
+        "scale-far-from-zero.yaml",
+        &["scale-far-from-zero.yaml:5:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"],
+    ),
+    (
         "billion-laughs.yaml",
         &["billion-laughs.yaml:2:1: unknown field `a`"],
     ),

@@ -441,9 +441,11 @@ pub fn build(
                 let scores: Vec<i64> = pairs.iter().map(|p| p.1).collect();
                 let refs: Vec<(&str, i64)> = pairs.iter().map(|p| (p.0.as_str(), p.1)).collect();
                 let sp = divergence::spread(&refs, width, &policy.divergence);
-                let mean = scores.iter().sum::<i64>() as f64 / scores.len().max(1) as f64;
+                // Summed as f64: a stored bank's scale ends are not bounded, an i64 sum could overflow.
+                let mean =
+                    scores.iter().map(|&s| s as f64).sum::<f64>() / scores.len().max(1) as f64;
                 let counted_mean =
-                    pairs.iter().map(|p| p.3).sum::<i64>() as f64 / pairs.len().max(1) as f64;
+                    pairs.iter().map(|p| p.3 as f64).sum::<f64>() / pairs.len().max(1) as f64;
                 let agreed = v.moderation(&c.reference, q);
                 let question = bank
                     .question(q)

@@ -242,7 +242,7 @@ impl RevealView {
             })
             .collect();
         let totals = (0..section.panellists.len())
-            .map(|i| rows.iter().map(|r| r.scores[i]).sum())
+            .map(|i| rows.iter().fold(0i64, |t, r| t.saturating_add(r.scores[i])))
             .collect();
         Ok(RevealView {
             vacancy: v.id.clone(),

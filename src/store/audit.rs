@@ -396,8 +396,8 @@ fn read_plans(conn: &Connection, vacancies: &Vacancies) -> Result<Plans> {
                 conn.query_row("SELECT yaml FROM banks WHERE sha256 = ?1", [b], |r| {
                     r.get(0)
                 })?;
-            let bank =
-                crate::bank::parse(&yaml, "stored bank").map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bank = crate::bank::parse_recorded(&yaml, "stored bank")
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             e.insert(
                 bank.questions
                     .into_iter()
