@@ -88,6 +88,11 @@ pub struct Question {
     pub weight: Option<f64>,
 }
 
+/// Weights are relative importance (1 unless given): a hundredfold difference either way is as far as
+/// any plan needs, and keeps every weighted sum of scores finite.
+pub const MIN_WEIGHT: f64 = 0.01;
+pub const MAX_WEIGHT: f64 = 100.0;
+
 impl Question {
     pub fn weight(&self) -> f64 {
         self.weight.unwrap_or(1.0)
@@ -418,10 +423,19 @@ pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem
             );
         }
         if let Some(w) = q.weight {
-            if !(w.is_finite() && w > 0.0) {
+            let ok = match rules {
+                Rules::Door => (MIN_WEIGHT..=MAX_WEIGHT).contains(&w),
+                Rules::Recorded => w.is_finite() && w > 0.0,
+            };
+            if !ok {
                 push(
                     loc.after(at, "weight:"),
-                    format!("question {:?}: weight must be a positive number", q.id),
+                    format!(
+                        "question {:?}: weight {} is not a number from {MIN_WEIGHT} to {MAX_WEIGHT}",
+                        q.id,
+                        // Plain unless that would run to hundreds of digits.
+                        if w == 0.0 || (1e-3..1e6).contains(&w.abs()) { w.to_string() } else { format!("{w:e}") }
+                    ),
                 );
             }
         }
@@ -623,6 +637,34 @@ mod tests {
         assert!(parse_recorded(&far, "far.yaml").is_ok());
         let e = parse(&far, "far.yaml").unwrap_err().to_string();
         assert!(e.contains("far.yaml:4:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"), "{e}");
+    }
+
+    #[test]
+    fn weights_are_relative_and_bounded() {
+        let w = |x: &str| GOOD.replace("    probes:", &format!("    weight: {x}\n    probes:"));
+        for ok in ["0.01", "1", "2.5", "100"] {
+            assert!(parse(&w(ok), "w.yaml").is_ok(), "{ok}");
+        }
+        for (bad, shown) in [
+            ("0", "0"),
+            ("-1", "-1"),
+            ("0.001", "0.001"),
+            ("150", "150"),
+            ("1.0e308", "1e308"),
+            (".inf", "inf"),
+            (".nan", "NaN"),
+        ] {
+            let e = parse(&w(bad), "w.yaml").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!(
+                    "w.yaml:9:5: question \"q1\": weight {shown} is not a number from 0.01 to 100"
+                )),
+                "{bad}: {e}"
+            );
+        }
+        // A stored bank keeps the rule it was stored under: any finite positive weight.
+        assert!(parse_recorded(&w("1.0e308"), "w.yaml").is_ok());
+        assert!(parse_recorded(&w(".inf"), "w.yaml").is_err());
     }
 
     #[test]

@@ -136,6 +136,10 @@ const BANKS: &[(&str, &[&str])] = &[
         &["scale-far-from-zero.yaml:5:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"],
     ),
     (
+        "weight-huge.yaml",
+        &["weight-huge.yaml:12:5: question \"team-pressure\": weight 1e308 is not a number from 0.01 to 100"],
+    ),
+    (
         "billion-laughs.yaml",
         &["billion-laughs.yaml:2:1: unknown field `a`"],
     ),

@@ -63,7 +63,7 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     Ok(h)
 }
 
-handlebars::handlebars_helper!(fmt1: |x: f64| format!("{x:.1}"));
+handlebars::handlebars_helper!(fmt1: |x: Json| match x.as_f64() { Some(v) => format!("{v:.1}"), None => dash(x) });
 handlebars::handlebars_helper!(inc: |i: u64| i + 1);
 
 // Formatting helpers take any JSON so that a missing value (null, or "suppressed") prints as such
