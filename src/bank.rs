@@ -145,8 +145,18 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// Deserialize YAML, turning the parser's error into `file:line:col: message`.
+/// Deserialize new YAML input, turning the parser's error into `file:line:col: message`. Files over
+/// [`MAX_BANK_BYTES`], nesting, alias expansion and repeated keys are refused first (see
+/// [`crate::yaml`]).
 pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T, Problem> {
+    from_yaml_with(src, file, crate::yaml::Duplicates::Refuse)
+}
+
+fn from_yaml_with<T: serde::de::DeserializeOwned>(
+    src: &str,
+    file: &str,
+    duplicates: crate::yaml::Duplicates,
+) -> Result<T, Problem> {
     if src.len() > MAX_BANK_BYTES {
         return Err(Problem {
             file: file.into(),
@@ -159,6 +169,12 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
             ),
         });
     }
+    crate::yaml::check(src, duplicates).map_err(|r| Problem {
+        file: file.into(),
+        line: r.line,
+        column: r.column,
+        message: r.message,
+    })?;
     yaml_serde::from_str(src).map_err(|e| {
         let (line, column) = e
             .location()
@@ -203,7 +219,13 @@ pub fn parse_recorded(src: &str, file: &str) -> Result<Bank, Problems> {
 }
 
 fn parse_with(src: &str, file: &str, rules: Rules) -> Result<Bank, Problems> {
-    let bank: Bank = from_yaml(src, file).map_err(|p| Problems(vec![p]))?;
+    // Earlier versions kept the last of a repeated key (two anchors for one point): a stored bank
+    // that has one still reads as it always did.
+    let duplicates = match rules {
+        Rules::Door => crate::yaml::Duplicates::Refuse,
+        Rules::Recorded => crate::yaml::Duplicates::Allow,
+    };
+    let bank: Bank = from_yaml_with(src, file, duplicates).map_err(|p| Problems(vec![p]))?;
     let problems = validate(&bank, src, file, rules);
     if problems.is_empty() {
         Ok(bank)
@@ -665,6 +687,15 @@ mod tests {
         // A stored bank keeps the rule it was stored under: any finite positive weight.
         assert!(parse_recorded(&w("1.0e308"), "w.yaml").is_ok());
         assert!(parse_recorded(&w(".inf"), "w.yaml").is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_in_new_banks_and_kept_as_before_in_stored_ones() {
+        let src = GOOD.replace("{ 1: a, 2: b, 3: c }", "{ 1: a, 2: b, 3: c, 3: d }");
+        let e = parse(&src, "d.yaml").unwrap_err().to_string();
+        assert!(e.contains("d.yaml:10:34: duplicate key \"3\""), "{e}");
+        let b = parse_recorded(&src, "d.yaml").unwrap();
+        assert_eq!(b.questions[0].anchors[&3], "d");
     }
 
     #[test]
