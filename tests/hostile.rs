@@ -127,3 +127,259 @@ fn huge_weights_in_a_recorded_bank_still_rank_and_report() {
     );
     assert!(out.contains("C-1"), "{out}");
 }
+
+// ------------------------------------------------------------------------------------ text and terminals
+
+/// Text that could fake or hide terminal output: colour and clear-screen escapes, a bell, a carriage
+/// return, a line break and a right-to-left override.
+const FAKERS: [(&str, &str); 6] = [
+    ("Ann\u{1b}[31m", "U+001B"),
+    ("Ann\u{1b}[2J", "U+001B"),
+    ("Ann\u{7}", "U+0007"),
+    ("Ann\rBola", "U+000D"),
+    ("An\nn", "U+000A"),
+    ("A\u{202E}nn", "U+202E"),
+];
+
+#[test]
+fn names_refs_and_titles_that_could_fake_output_are_refused() {
+    let e = Env::new();
+    e.setup();
+    let before = e.json(&["log"]).as_array().unwrap().len();
+    for (bad, code) in FAKERS {
+        let err = e.fails(&["panel", "add", "V1", "--name", bad], 2);
+        assert!(
+            err.contains("a panellist's name contains the invisible or control character")
+                && err.contains(code),
+            "{bad:?}: {err}"
+        );
+        let err = e.fails(&["person", "add", bad], 2);
+        assert!(err.contains(code), "{bad:?}: {err}");
+        let err = e.fails(&["candidate", "add", "V1", "--ref", bad], 2);
+        assert!(
+            err.contains("a candidate ref") && err.contains("may hold only letters, digits"),
+            "{bad:?}: {err}"
+        );
+        for flag in ["--title", "--band", "--service"] {
+            let mut args = vec![
+                "vacancy",
+                "create",
+                "--id",
+                "V2",
+                "--title",
+                "Ordinary title",
+                "--bank",
+                "nhs-talking-therapies",
+            ];
+            if flag == "--title" {
+                args[5] = bad;
+            } else {
+                args.extend([flag, bad]);
+            }
+            let err = e.fails(&args, 2);
+            assert!(
+                err.contains("contains the invisible or control character") && err.contains(code),
+                "{flag} {bad:?}: {err}"
+            );
+        }
+    }
+    assert_eq!(e.json(&["log"]).as_array().unwrap().len(), before);
+}
+
+fn score_args<'a>(evidence: &'a str) -> Vec<&'a str> {
+    vec![
+        "score",
+        "V1",
+        "C-1",
+        "--panellist",
+        "Ann",
+        "--question",
+        "caseload-prioritisation",
+        "--score",
+        "3",
+        "--evidence",
+        evidence,
+    ]
+}
+
+/// An evidence note must be visible text: control characters are refused naming them, a note of
+/// nothing but invisible characters (zero-width spaces, a byte-order mark, a Braille blank) is refused
+/// as empty, and so is a note over the length limit. From a flag and from a CSV import alike.
+#[test]
+fn evidence_notes_must_be_visible_text_of_a_sane_length() {
+    let e = Env::new();
+    e.setup();
+    // A value that breaks the rules for text is a usage error (2), as for names; a missing note is 1.
+    for (bad, says, code) in [
+        (
+            "Good plan\u{1b}[2J",
+            "contains the invisible or control character U+001B",
+            2,
+        ),
+        (
+            "Good plan\u{202E}",
+            "contains the invisible or control character U+202E",
+            2,
+        ),
+        ("\u{200B}\u{200B}", "an evidence note is required", 1),
+        ("\u{FEFF}", "an evidence note is required", 1),
+        ("\u{2800}\u{2800}", "an evidence note is required", 1),
+        (" \n\t ", "an evidence note is required", 1),
+    ] {
+        let err = e.as_fails("Ann", &score_args(bad), code);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+    let long = "x".repeat(100_000);
+    let err = e.as_fails("Ann", &score_args(&long), 2);
+    assert!(
+        err.contains("the evidence note is longer than 8000 characters"),
+        "{err}"
+    );
+
+    let header = "vacancy,candidate,panellist,question,score,evidence\n";
+    let sheet = |evidence: &str| {
+        format!(
+            "{header}V1,C-1,Ann,caseload-prioritisation,3,{evidence}\nV1,C-1,Ann,diversity-discomfort,3,Fine\n"
+        )
+    };
+    let ten_mb = "y".repeat(10 * 1024 * 1024);
+    for (name, evidence, says) in [
+        (
+            "huge.csv",
+            ten_mb.as_str(),
+            "the evidence note is longer than 8000 characters",
+        ),
+        (
+            "invisible.csv",
+            "\u{200B}\u{2060}\u{200B}",
+            "an evidence note is required",
+        ),
+        ("escape.csv", "ok\u{1b}[31m", "U+001B"),
+    ] {
+        let path = e.write(name, &sheet(evidence));
+        let err = e.fails(
+            &[
+                "import",
+                "scores",
+                path.to_str().unwrap(),
+                "--reason",
+                "paper sheets",
+            ],
+            1,
+        );
+        assert!(
+            err.contains(&format!("{name}: row 2, column 'evidence': "))
+                && err.contains(says)
+                && err.contains("nothing was imported"),
+            "{name}: {err}"
+        );
+    }
+    assert!(e
+        .json(&["log"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|ev| ev["action"] != "score.answer"));
+}
+
+/// Pipeline imports carry gender and disability as free text: the same rules as any name.
+#[test]
+fn pipeline_imports_refuse_text_that_could_fake_output() {
+    let e = Env::new();
+    e.setup();
+    for (col, value) in [("gender", "F\u{1b}[31m"), ("disability", "No\u{202E}")] {
+        let path = e.write(
+            "apps.csv",
+            &format!(
+                "vacancy,candidate,stage,ethnicity,gender,disability\nV1,A-1,applied,A,{},{}\n",
+                if col == "gender" { value } else { "F" },
+                if col == "disability" { value } else { "No" }
+            ),
+        );
+        let err = e.fails(&["import", "applications", path.to_str().unwrap()], 1);
+        assert!(
+            err.contains(&format!("apps.csv: row 2, column '{col}': "))
+                && err.contains("contains the invisible or control character"),
+            "{col}: {err}"
+        );
+    }
+}
+
+/// A record written by an older fairpanel, which took names, titles, refs and notes as given: every
+/// text view shows them with the control and invisible characters replaced, never raw.
+#[test]
+fn terminal_output_never_carries_control_characters_from_an_older_record() {
+    use fairpanel::record::fact::{self, Fact};
+    use fairpanel::record::seal;
+    use fairpanel::record::Scope;
+    let e = Env::new();
+    e.setup();
+    older(&e, |tx| {
+        let ann = tx.person_named("Ann")?.unwrap().id;
+        tx.append(
+            Scope::Person(ann),
+            Fact::PersonRename(fact::PersonRename {
+                name: "Ann\u{1b}[31m\u{202E}".into(),
+                reason: "typo\u{1b}[2J".into(),
+            }),
+        )?;
+        let (kid, key) = tx.new_key()?;
+        tx.append(
+            Scope::Vacancy("V1".into()),
+            Fact::CandidateAdd(fact::CandidateAdd {
+                reference: "C\u{1b}[2J9".into(),
+                key: seal::intro(kid, &key),
+                name: None,
+            }),
+        )?;
+        let questions = tx.vacancy("V1")?.questions.clone();
+        let bank_yaml = fairpanel::bank::BUNDLED[0].1;
+        let bank_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bank_yaml.as_bytes()));
+        tx.append(
+            Scope::Vacancy("V2".into()),
+            Fact::VacancyCreate(fact::VacancyCreate {
+                title: "Evil\u{1b}[2J\u{7}title\nfake row".into(),
+                band: Some("Band\u{1b}[31m 5".into()),
+                service: Some("Service\r\u{202E}".into()),
+                bank: bank_sha,
+                questions,
+                policy_source: "built-in\u{1b}[0m".into(),
+                policy_yaml: fairpanel::policy::DEFAULT_YAML.into(),
+                coverage_override: None,
+            }),
+        )?;
+        Ok(())
+    });
+    let views: &[&[&str]] = &[
+        &["vacancy", "show", "V1"],
+        &["vacancy", "show", "V2"],
+        &["vacancy", "list"],
+        &["panel", "list", "V1"],
+        &["candidate", "list", "V1"],
+        &["person", "list"],
+        &["log"],
+        &["report", "V1"],
+        &["report", "V2"],
+        &["report", "V2", "--format", "html"],
+        &["check", "V1"],
+        &["audit"],
+    ];
+    for args in views {
+        let out = e.cmd().args(*args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.stdout.is_empty(),
+            "{args:?} printed nothing: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{202E}'] {
+            assert!(!text.contains(bad), "{args:?} printed {bad:?}:\n{text}");
+        }
+    }
+    let list = e.ok(&["vacancy", "list"]);
+    assert_eq!(
+        list.lines().count(),
+        3,
+        "a line break in a title made a row:\n{list}"
+    );
+}
