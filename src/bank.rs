@@ -15,6 +15,12 @@ pub const DIVERSITY: &str = "diversity-attitude";
 /// Banks larger than this are refused before parsing: no real bank comes close.
 pub const MAX_BANK_BYTES: usize = 1024 * 1024;
 
+/// Longest question text, probe or anchor in a new bank: a few sentences, read aloud or at a glance.
+pub const MAX_QUESTION_TEXT: usize = 1000;
+/// Most questions in one bank, and probes to one question.
+pub const MAX_QUESTIONS: usize = 500;
+pub const MAX_PROBES: usize = 50;
+
 /// Banks compiled into the binary (file name, contents).
 pub const BUNDLED: &[(&str, &str)] = &[(
     "nhs-talking-therapies.yaml",
@@ -296,7 +302,8 @@ pub fn resolve(spec: &str) -> anyhow::Result<(Bank, String)> {
     )
 }
 
-fn is_slug(s: &str) -> bool {
+/// Lowercase letters, digits, `-` and `_`, at most 64: bank ids, question ids and categories.
+pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -323,6 +330,44 @@ pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem
                 bank.id
             ),
         );
+    }
+    // What a new bank's text may be: it appears in prompts, reports and terminals. `None` is fine.
+    let door = rules == Rules::Door;
+    let name_rule = |s: &str, what: &str| {
+        door.then(|| crate::model::check_name(s, what).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    let text_rule = |s: &str, what: &str, max: usize| {
+        door.then(|| crate::model::check_text_max(s, what, max).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    if let Some(m) = name_rule(&bank.title, "the bank's title") {
+        push(loc.key("title", 0), m);
+    }
+    if let Some(m) = bank
+        .description
+        .as_deref()
+        .and_then(|d| text_rule(d, "the description", crate::model::MAX_TEXT))
+    {
+        push(loc.key("description", 0), m);
+    }
+    for c in bank.categories.iter().filter(|c| door && !is_slug(c)) {
+        push(
+            loc.key("categories", 0),
+            format!("category {c:?} must be lowercase letters, digits and hyphens"),
+        );
+    }
+    if door && bank.questions.len() > MAX_QUESTIONS {
+        push(
+            loc.key("questions", 0),
+            format!(
+                "the bank has {} questions; the limit is {MAX_QUESTIONS}",
+                bank.questions.len()
+            ),
+        );
+        return out;
     }
     let scale = &bank.scale;
     if rules == Rules::Door
@@ -361,7 +406,10 @@ pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem
         );
         return out;
     }
-    for k in scale.labels.keys() {
+    for (k, label) in &scale.labels {
+        if let Some(m) = name_rule(label, &format!("the scale label for {k}")) {
+            push(loc.key("labels", 0), m);
+        }
         if !scale.contains(*k) {
             push(
                 loc.key("labels", 0),
@@ -395,6 +443,54 @@ pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem
         }
         if q.text.trim().is_empty() {
             push(at, format!("question {:?} has no text", q.id));
+        } else if let Some(m) = text_rule(&q.text, "the text", MAX_QUESTION_TEXT) {
+            push(loc.after(at, "text:"), format!("question {:?}: {m}", q.id));
+        }
+        if let Some(m) = q
+            .guidance
+            .as_deref()
+            .and_then(|g| text_rule(g, "the guidance", crate::model::MAX_TEXT))
+        {
+            push(
+                loc.after(at, "guidance:"),
+                format!("question {:?}: {m}", q.id),
+            );
+        }
+        if door && q.probes.len() > MAX_PROBES {
+            push(
+                loc.after(at, "probes:"),
+                format!(
+                    "question {:?} has {} probes; the limit is {MAX_PROBES}",
+                    q.id,
+                    q.probes.len()
+                ),
+            );
+        }
+        for (i, probe) in q.probes.iter().enumerate() {
+            if let Some(m) = text_rule(probe, &format!("probe {}", i + 1), MAX_QUESTION_TEXT) {
+                push(
+                    loc.after(at, "probes:"),
+                    format!("question {:?}: {m}", q.id),
+                );
+            }
+        }
+        for (point, anchor) in &q.anchors {
+            // A blank anchor is reported below as a missing one.
+            if anchor.trim().is_empty() {
+                continue;
+            }
+            let what = format!("the anchor for {point}");
+            if let Some(m) = text_rule(anchor, &what, MAX_QUESTION_TEXT) {
+                push(
+                    loc.after(at, "anchors:"),
+                    format!("question {:?}: {m}", q.id),
+                );
+            }
+        }
+        for role in &q.roles {
+            if let Some(m) = name_rule(role, "a role") {
+                push(loc.after(at, "roles:"), format!("question {:?}: {m}", q.id));
+            }
         }
         if !CATEGORIES.contains(&q.category.as_str()) && !bank.categories.contains(&q.category) {
             push(
@@ -696,6 +792,23 @@ mod tests {
         assert!(e.contains("d.yaml:10:34: duplicate key \"3\""), "{e}");
         let b = parse_recorded(&src, "d.yaml").unwrap();
         assert_eq!(b.questions[0].anchors[&3], "d");
+    }
+
+    #[test]
+    fn text_limits_apply_to_new_banks_only() {
+        let probes = vec!["Why?"; MAX_PROBES + 1].join(", ");
+        for (src, want) in [
+            (GOOD.replace("text: Hi?", "text: \"Hi?\\e[31m\""), "t.yaml:8:5: question \"q1\": the text contains the invisible or control character U+001B"),
+            (GOOD.replace("[Why?]", "[\"Why?\\u202E\"]"), "t.yaml:9:5: question \"q1\": probe 1 contains the invisible or control character U+202E"),
+            (GOOD.replace("[Why?]", &format!("[{}]", "x".repeat(1001))), "t.yaml:9:5: question \"q1\": probe 1 is longer than 1000 characters"),
+            (GOOD.replace("[Why?]", &format!("[{probes}]")), "t.yaml:9:5: question \"q1\" has 51 probes; the limit is 50"),
+            (GOOD.replace("2: b", "2: \"b\\u200B\""), "t.yaml:10:5: question \"q1\": the anchor for 2 contains the invisible or control character U+200B"),
+            (GOOD.replace("title: T", "title: \"T\\n2\""), "t.yaml:2:1: the bank's title contains the invisible or control character U+000A"),
+        ] {
+            let e = parse(&src, "t.yaml").unwrap_err().to_string();
+            assert!(e.contains(want), "{want}\n{e}");
+            assert!(parse_recorded(&src, "t.yaml").is_ok(), "{want}");
+        }
     }
 
     #[test]

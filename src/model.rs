@@ -236,8 +236,13 @@ pub fn check_name(s: &str, what: &str) -> anyhow::Result<()> {
 /// tabs allowed, no other control, bidirectional or zero-width characters, and at least one visible
 /// character.
 pub fn check_text(s: &str, what: &str) -> anyhow::Result<()> {
-    if s.chars().count() > MAX_TEXT {
-        return Err(bad(what, format!("is longer than {MAX_TEXT} characters")));
+    check_text_max(s, what, MAX_TEXT)
+}
+
+/// As [`check_text`], with a limit of `max` characters.
+pub fn check_text_max(s: &str, what: &str, max: usize) -> anyhow::Result<()> {
+    if s.chars().count() > max {
+        return Err(bad(what, format!("is longer than {max} characters")));
     }
     if let Some(c) = s
         .chars()

@@ -47,7 +47,18 @@ impl Default for Policy {
     }
 }
 
+/// Parse and check a new policy (a file given to `vacancy create` or `audit`).
 pub fn parse(src: &str, file: &str) -> Result<Policy, bank::Problems> {
+    parse_with(src, file, bank::Rules::Door)
+}
+
+/// Parse a policy stored with a vacancy: held to the rules of the day it was stored, as banks are
+/// (see [`bank::Rules`]).
+pub fn parse_recorded(src: &str, file: &str) -> Result<Policy, bank::Problems> {
+    parse_with(src, file, bank::Rules::Recorded)
+}
+
+fn parse_with(src: &str, file: &str, rules: bank::Rules) -> Result<Policy, bank::Problems> {
     let p: Policy = bank::from_yaml(src, file).map_err(|e| bank::Problems(vec![e]))?;
     let mut problems = Vec::new();
     let mut bad = |key: &str, message: &str| {
@@ -67,6 +78,17 @@ pub fn parse(src: &str, file: &str) -> Result<Policy, bank::Problems> {
             message: format!("{key}: {message}"),
         });
     };
+    if rules == bank::Rules::Door {
+        // Categories are named in findings and reports, like a bank's.
+        for c in &p.required_categories {
+            if !bank::is_slug(c) {
+                bad(
+                    "required_categories",
+                    &format!("{c:?} must be lowercase letters, digits and hyphens"),
+                );
+            }
+        }
+    }
     if p.min_panel_size == 0 {
         bad("min_panel_size", "must be at least 1");
     }

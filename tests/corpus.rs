@@ -144,6 +144,18 @@ const BANKS: &[(&str, &[&str])] = &[
         &["billion-laughs.yaml:8:8: its aliases (`*name`) would expand the file to more than 4194304 bytes"],
     ),
     (
+        "escape-in-text.yaml",
+        &["escape-in-text.yaml:11:5: question \"team-pressure\": the text contains the invisible or control character U+001B"],
+    ),
+    (
+        "bidi-in-title.yaml",
+        &["bidi-in-title.yaml:3:1: the bank's title contains the invisible or control character U+202E"],
+    ),
+    (
+        "anchor-too-long.yaml",
+        &["anchor-too-long.yaml:13:5: question \"team-pressure\": the anchor for 3 is longer than 1000 characters"],
+    ),
+    (
         "duplicate-text.yaml",
         &["duplicate-text.yaml:12:5: duplicate key \"text\" (first given on line 11): only one value can count"],
     ),
@@ -548,6 +560,10 @@ const POLICIES: &[(&str, &[&str])] = &[
     (
         "suppression-zero.yaml",
         &["suppression-zero.yaml:11:1: suppression_threshold: must be at least 1 (1 shows every count)"],
+    ),
+    (
+        "category-not-a-slug.yaml",
+        &["category-not-a-slug.yaml:6:1: required_categories: \"diversity-attitude\\u{1b}[2J\" must be lowercase letters, digits and hyphens"],
     ),
     (
         "duplicate-key.yaml",

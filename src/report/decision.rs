@@ -318,7 +318,7 @@ pub fn build(
 ) -> Result<DecisionReport> {
     let names = Names { people };
     let bank = &v.bank;
-    let policy = crate::policy::parse(
+    let policy = crate::policy::parse_recorded(
         &v.policy_yaml,
         &format!("policy stored with vacancy {}", v.id),
     )

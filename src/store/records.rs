@@ -197,7 +197,7 @@ impl Store {
             [id],
             |r| r.get(0),
         )?;
-        crate::policy::parse(&yaml, &format!("policy stored with vacancy {id}"))
+        crate::policy::parse_recorded(&yaml, &format!("policy stored with vacancy {id}"))
             .map_err(|e| anyhow!("{e}"))
     }
 
