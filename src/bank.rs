@@ -263,7 +263,14 @@ pub fn read_text(path: &Path) -> Result<String, String> {
             MAX_BANK_BYTES
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    // The size on disk says nothing for a pipe or a device: the read itself is limited too.
+    let bytes =
+        crate::fsutil::read_limited(path, MAX_BANK_BYTES as u64).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                format!("file is {e}; the limit is {MAX_BANK_BYTES} bytes")
+            }
+            _ => format!("cannot read: {e}"),
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "not UTF-8 text (invalid byte at offset {}); save the file as UTF-8",

@@ -12,6 +12,38 @@ use rand::RngCore;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Read a file given on the command line, at most `max` bytes of it. The size on disk is no guide
+/// (`/dev/zero` and pipes report 0 and never end), so the reading itself stops one byte past the
+/// limit; a longer file is an error of kind `InvalidData` saying "larger than `max` bytes".
+pub fn read_limited(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The most a small file named on the command line (a passphrase, key or receipt) may hold.
+pub const MAX_SMALL_FILE: u64 = 64 * 1024;
+
+/// A small text file (passphrase, key, receipt), whole: `"{what} {path} is larger than …"` or
+/// `"cannot read {what} {path}: …"` when it cannot be.
+pub fn read_small_text(path: &Path, what: &str) -> Result<String> {
+    let shown = path.display();
+    let bytes = read_limited(path, MAX_SMALL_FILE).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => anyhow::anyhow!("{what}{shown} is {e}"),
+        _ => anyhow::anyhow!("cannot read {what}{shown}: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{what}{shown} is not UTF-8 text"))
+}
+
 /// Create `dir` (and its parents) readable by its owner only, if missing.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {

@@ -395,24 +395,6 @@ fn deeply_nested_yaml_is_refused_without_crashing() {
     assert_eq!(vacancy_ids(&e), ["V1"]);
 }
 
-/// The binary on `e.db` with its address space capped at 2 GiB: a YAML bomb that got through would
-/// end in a failed allocation (a signal, no exit code) instead of exhausting the machine.
-fn capped(e: &Env, args: &[&str]) -> std::process::Output {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
-        .arg(assert_cmd::cargo::cargo_bin("fairpanel"))
-        .arg("--db")
-        .arg(&e.db)
-        .arg("--no-input")
-        .args(args)
-        .env_remove("FAIRPANEL_DB")
-        .env_remove("FAIRPANEL_AS")
-        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
-        .output()
-        .unwrap()
-}
-
 /// Alias bombs: nested lists and merge keys in the question list (10^25 nodes if expanded), and one
 /// long string aliased 150,000 times in a file under 1 MiB, as a bank's probes and as a policy's
 /// required categories (60 GB if expanded; yaml_serde bounds the number of alias jumps, not what
@@ -476,7 +458,7 @@ fn alias_bombs_are_refused_quickly() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let before = state(&e);
         let start = Instant::now();
-        let out = capped(&e, &args);
+        let out = common::capped(&e.db, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(

@@ -383,3 +383,76 @@ fn terminal_output_never_carries_control_characters_from_an_older_record() {
         "a line break in a title made a row:\n{list}"
     );
 }
+
+// ------------------------------------------------------------------------------------------------ files
+
+/// Files named on the command line are read up to a limit, not whole: `/dev/zero` never ends, and
+/// its size on disk is 0, so checking the size first is not enough.
+#[test]
+fn endless_files_are_refused_without_reading_them_whole() {
+    let e = Env::new();
+    e.setup();
+    for (args, says) in [
+        (
+            vec!["bank", "validate", "/dev/zero"],
+            "/dev/zero:1:1: file is larger than 1048576 bytes",
+        ),
+        (
+            vec![
+                "vacancy",
+                "create",
+                "--id",
+                "V2",
+                "--title",
+                "T",
+                "--bank",
+                "nhs-talking-therapies",
+                "--policy",
+                "/dev/zero",
+            ],
+            "/dev/zero:1:1: file is larger than 1048576 bytes",
+        ),
+        (
+            vec!["import", "scores", "/dev/zero", "--reason", "paper sheets"],
+            "/dev/zero: file is larger than 67108864 bytes",
+        ),
+        (
+            vec!["import", "applications", "/dev/zero"],
+            "/dev/zero: file is larger than 67108864 bytes",
+        ),
+        (
+            vec!["stats", "icc", "/dev/zero"],
+            "/dev/zero: file is larger than 67108864 bytes",
+        ),
+        (
+            vec![
+                "--as",
+                "Ann",
+                "--credential-file",
+                "/dev/zero",
+                "submit",
+                "V1",
+                "C-1",
+            ],
+            "the credential file /dev/zero is larger than 65536 bytes",
+        ),
+        (
+            vec!["verify", "--receipt", "/dev/zero"],
+            "/dev/zero is larger than 67108864 bytes",
+        ),
+    ] {
+        let start = std::time::Instant::now();
+        let out = common::capped(&e.db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(1 | 2)),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?}"
+        );
+    }
+}

@@ -20,7 +20,7 @@ use crate::cli::{Cli, Command};
 use crate::interview::{Prompter, Terminal};
 use crate::record::chain::Actor;
 use crate::store::{Create, Store};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -75,8 +75,7 @@ impl Ctx {
     /// The passphrase given for scripts, if any: --credential-file, else FAIRPANEL_CREDENTIAL.
     fn given_passphrase(&self) -> Result<Option<String>> {
         if let Some(f) = &self.credential_file {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read the credential file {}", f.display()))?;
+            let text = crate::fsutil::read_small_text(f, "the credential file ")?;
             let p = text.lines().next().unwrap_or_default().to_string();
             if p.is_empty() {
                 anyhow::bail!("the credential file {} is empty", f.display());
@@ -138,8 +137,7 @@ pub fn run(cli: Cli) -> Result<()> {
             .filter(|k| !k.is_empty()),
     ) {
         (Some(f), _) => {
-            let k = std::fs::read_to_string(f)
-                .map_err(|e| anyhow::anyhow!("cannot read the key file {}: {e}", f.display()))?;
+            let k = crate::fsutil::read_small_text(f, "the key file ")?;
             let k = k.trim().to_string();
             if k.is_empty() {
                 anyhow::bail!("the key file {} is empty", f.display());

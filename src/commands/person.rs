@@ -5,7 +5,7 @@ use crate::actions::identity;
 use crate::cli::{CredentialCmd, OrgRoleArg, PersonCmd};
 use crate::output::{emit, table};
 use crate::record::fact::{InvitePurpose, OrgRole};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::io::Write;
 
@@ -163,8 +163,7 @@ pub fn credential(ctx: &mut Ctx, cmd: CredentialCmd) -> Result<()> {
                 Some("the code you were given, starting fpi_"),
             )?;
             let passphrase = match (&passphrase_file, &save, term.as_deref_mut()) {
-                (Some(f), _, _) => std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read {}", f.display()))?
+                (Some(f), _, _) => crate::fsutil::read_small_text(f, "the passphrase file ")?
                     .lines()
                     .next()
                     .unwrap_or_default()
