@@ -456,3 +456,213 @@ fn endless_files_are_refused_without_reading_them_whole() {
         );
     }
 }
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn mkfifo(p: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {}", p.display());
+}
+
+/// Every command that writes a file with `-o`: the file it leaves is new, private and whole; a link
+/// at that name is replaced, never followed; a pipe or the database itself is refused and left as
+/// it was.
+#[cfg(unix)]
+#[test]
+fn files_written_with_o_are_private_never_followed_and_never_the_database() {
+    use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
+    let e = Env::new();
+    e.setup();
+    e.add_person("Hana", &["hr"]);
+    type Writer = (&'static str, Option<&'static str>, Vec<&'static str>);
+    let writers: Vec<Writer> = vec![
+        ("report", None, vec!["report", "V1", "-o"]),
+        ("audit", None, vec!["audit", "-o"]),
+        ("export", None, vec!["export", "scores", "V1", "-o"]),
+        (
+            "subject access",
+            Some("Hana"),
+            vec!["candidate", "export", "V1", "C-1", "-o"],
+        ),
+    ];
+    let run = |who: Option<&str>, args: &[&str]| match who {
+        Some(w) => e.cmd_as(w).args(args).output().unwrap(),
+        None => e.cmd().args(args).output().unwrap(),
+    };
+    for (what, who, args) in &writers {
+        let loose = e.write(&format!("{what}-loose.txt"), "old contents");
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut a = args.clone();
+        a.push(loose.to_str().unwrap());
+        let out = run(*who, &a);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(mode(&loose), 0o600, "{what} left a loose file");
+        assert_ne!(std::fs::read_to_string(&loose).unwrap(), "old contents");
+
+        let target = e.write(&format!("{what}-target.txt"), "keep me");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = e.path(&format!("{what}-link.txt"));
+        symlink(&target, &link).unwrap();
+        let mut a = args.clone();
+        a.push(link.to_str().unwrap());
+        let out = run(*who, &a);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!link.is_symlink(), "{what} wrote through the link");
+        assert_eq!(mode(&link), 0o600);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert_eq!(mode(&target), 0o644);
+
+        let fifo = e.path(&format!("{what}.fifo"));
+        mkfifo(&fifo);
+        let mut a = args.clone();
+        a.push(fifo.to_str().unwrap());
+        let out = run(*who, &a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{what} wrote over a pipe: {err}"
+        );
+        assert!(err.contains("is not a regular file"), "{what}: {err}");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+
+        // Refused before anything is done: not even a subject access is recorded.
+        let events = e.json(&["log"]).as_array().unwrap().len();
+        let wal = e.path("test.db-wal");
+        for target in [e.db.clone(), wal.clone()] {
+            let mut a = args.clone();
+            a.push(target.to_str().unwrap());
+            let out = run(*who, &a);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{what} wrote over the database: {err}"
+            );
+            assert!(err.contains("is the database"), "{what}: {err}");
+        }
+        assert!(!wal.exists(), "{what} made a WAL file");
+        assert_eq!(e.json(&["log"]).as_array().unwrap().len(), events, "{what}");
+        let leftovers: Vec<String> = std::fs::read_dir(e.dir.path())
+            .unwrap()
+            .map(|d| d.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{what} left {leftovers:?}");
+    }
+    e.ok(&["verify"]);
+}
+
+/// Directories fairpanel creates for its own files are its owner's alone.
+#[cfg(unix)]
+#[test]
+fn directories_fairpanel_creates_are_private() {
+    let e = Env::new();
+    let out = e.path("new/demo");
+    e.ok(&["demo", "--out", out.to_str().unwrap()]);
+    assert_eq!(mode(&e.path("new")), 0o700);
+    assert_eq!(mode(&out), 0o700);
+    let db = e.path("fresh/dir/team.db");
+    common::ok_on(&db, &["init"]);
+    assert_eq!(mode(&e.path("fresh")), 0o700);
+    assert_eq!(mode(&e.path("fresh/dir")), 0o700);
+    assert_eq!(mode(&db), 0o600);
+}
+
+/// `--db` naming a pipe or a device is refused before it is opened: nothing reads from it or writes
+/// to it, and its mode is as it was.
+#[cfg(unix)]
+#[test]
+fn a_database_path_that_is_a_pipe_or_a_device_is_refused_untouched() {
+    let e = Env::empty();
+    let fifo = e.path("team.db");
+    mkfifo(&fifo);
+    for db in [fifo.as_path(), Path::new("/dev/null")] {
+        let before = mode(db);
+        for args in [&["init"][..], &["vacancy", "list"], &["verify"], &["log"]] {
+            let out = common::command_on(db)
+                .args(args)
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{} {args:?}: {err}",
+                db.display()
+            );
+            assert!(err.contains("is not a regular file"), "{err}");
+            assert_eq!(mode(db), before, "{} changed mode", db.display());
+        }
+    }
+    let names: Vec<String> = std::fs::read_dir(e.dir.path())
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names, ["team.db"], "journal or WAL files were made");
+}
+
+/// A backup says what it copied (its receipt), and `verify --receipt` on the copy proves the copy
+/// holds it: an empty database, or a copy cut short, fails that check.
+#[test]
+fn a_backup_names_the_receipt_its_copy_proves() {
+    let e = Env::new();
+    e.setup();
+    let copy = e.path("copy.db");
+    let out = e.ok(&["backup", copy.to_str().unwrap()]);
+    let receipt = out
+        .split_whitespace()
+        .find(|w| w.contains(':') && w.len() > 64)
+        .map(|w| w.trim_end_matches(['.', ',', ';', ')', '`']).to_string())
+        .unwrap_or_else(|| panic!("no receipt in {out:?}"));
+    let source = e.json(&["verify"]);
+    let head = &source["receipt"];
+    assert_eq!(
+        format!("{}:{}", head["events"], head["head"].as_str().unwrap()),
+        receipt,
+        "{out}"
+    );
+    let v = serde_json::from_str::<serde_json::Value>(&common::ok_on(
+        &copy,
+        &["verify", "--receipt", &receipt, "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(v["receipt_checked"]["holds"], true, "{v}");
+    let empty = e.path("empty.db");
+    common::ok_on(&empty, &["init"]);
+    let out = common::command_on(&empty)
+        .args(["verify", "--receipt", &receipt])
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "an empty database passed as the copy"
+    );
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("fewer than the receipt's"), "{said}");
+    // A second backup to the same name is refused: it never overwrites.
+    let err = e.fails(&["backup", copy.to_str().unwrap()], 1);
+    assert!(err.contains("exists"), "{err}");
+}

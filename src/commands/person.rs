@@ -169,6 +169,8 @@ pub fn credential(ctx: &mut Ctx, cmd: CredentialCmd) -> Result<()> {
                     .unwrap_or_default()
                     .to_string(),
                 (None, Some(f), _) => {
+                    // Before the invitation is used: a passphrase that cannot be saved is lost.
+                    ctx.check_output(f)?;
                     if f.exists() {
                         bail!(
                             "{} exists; choose a new file for your passphrase",
@@ -198,7 +200,7 @@ pub fn credential(ctx: &mut Ctx, cmd: CredentialCmd) -> Result<()> {
             let mut store = ctx.store()?;
             let p = store.write(|tx| identity::redeem_credential(tx, &invite, &passphrase))?;
             if let Some(f) = &save {
-                crate::fsutil::write_private(f, format!("{passphrase}\n").as_bytes())?;
+                ctx.write_private(f, format!("{passphrase}\n").as_bytes())?;
                 writeln!(
                     ctx.out,
                     "Passphrase set for {}; saved to {} (readable by you only). Use it with --as {:?} \

@@ -280,12 +280,16 @@ pub fn log(ctx: &mut Ctx, limit: Option<usize>, format: Format) -> Result<()> {
 }
 
 pub fn backup(ctx: &mut Ctx, file: &Path) -> Result<()> {
+    ctx.not_the_database(file)?;
     let store = ctx.store()?;
-    store.backup(file)?;
+    let receipt = store.backup(file)?;
     writeln!(
         ctx.out,
-        "Backed up {} to {}",
+        "Backed up {} to {}: the copy holds the record up to receipt {receipt}.\n\
+         Check a copy is this one with `fairpanel --db {} verify --receipt {receipt}` \
+         (an empty or cut-short file fails).",
         store.path().display(),
+        file.display(),
         file.display()
     )?;
     Ok(())
@@ -346,8 +350,8 @@ pub fn key(ctx: &mut Ctx, cmd: KeyCmd) -> Result<()> {
                     pub_path.display()
                 );
             }
-            crate::fsutil::write_private(&out, format!("{secret}\n").as_bytes())?;
-            crate::fsutil::write_private(&pub_path, format!("{public}\n").as_bytes())?;
+            ctx.write_private(&out, format!("{secret}\n").as_bytes())?;
+            ctx.write_private(&pub_path, format!("{public}\n").as_bytes())?;
             writeln!(
                 ctx.out,
                 "Wrote the private key to {} (keep it away from the database: whoever holds it can sign) and the \

@@ -372,14 +372,15 @@ impl Store {
     }
 
     /// Copy the database with SQLite's online backup API (safe while others write), to a temporary
-    /// file renamed into place only when complete, so an interrupted backup leaves nothing that looks
-    /// like one.
-    pub fn backup(&self, to: &Path) -> Result<()> {
+    /// file linked into place only when complete, flushed and checked, so the backup's name never
+    /// holds a partial copy. Returns the receipt of what the copy holds: `verify --receipt` on the copy
+    /// proves it is that record (an empty or cut-short file fails).
+    pub fn backup(&self, to: &Path) -> Result<crate::record::chain::Receipt> {
         if to.exists() || to.is_symlink() {
             bail!("{} exists; choose a new file for the backup", to.display());
         }
         let tmp = crate::fsutil::temp_beside(to)?;
-        let result = (|| -> Result<()> {
+        let result = (|| -> Result<crate::record::chain::Receipt> {
             let mut dst = Connection::open(&tmp)?;
             if let Some(k) = &self.key {
                 dst.pragma_update(None, "key", k)?;
@@ -393,12 +394,15 @@ impl Store {
             if ok != "ok" {
                 bail!("the backup copy failed its check: {ok}");
             }
+            // What the copy holds, read from the copy itself.
+            let receipt = log::tail(&dst)?.receipt;
             drop(dst);
             crate::fsutil::sync_file(&tmp)?;
-            crate::fsutil::rename_new(&tmp, to)
+            crate::fsutil::rename_new(&tmp, to)?;
+            Ok(receipt)
         })();
         if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+            crate::fsutil::discard(&tmp);
         }
         result.with_context(|| format!("backing up to {}", to.display()))
     }
