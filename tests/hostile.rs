@@ -666,3 +666,153 @@ fn a_backup_names_the_receipt_its_copy_proves() {
     let err = e.fails(&["backup", copy.to_str().unwrap()], 1);
     assert!(err.contains("exists"), "{err}");
 }
+
+// ------------------------------------------------------------------------------ read-only databases
+
+/// Permission bits bind everyone but root. When the tests run as root (as in CI), the files are
+/// handed to `nobody` and fairpanel runs as `nobody`, so the bits bind there too and the test proves
+/// the same thing either way; `None` when running as an ordinary user, whom they bind already.
+#[cfg(unix)]
+fn unprivileged_uid(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let probe = dir.join(".whoami");
+    std::fs::write(&probe, "").unwrap();
+    let me = std::fs::metadata(&probe).unwrap().uid();
+    std::fs::remove_file(&probe).unwrap();
+    (me == 0).then_some(65534)
+}
+
+#[cfg(unix)]
+fn chown_tree(p: &Path, uid: u32) {
+    std::os::unix::fs::chown(p, Some(uid), Some(uid)).unwrap();
+    if p.is_dir() && !p.is_symlink() {
+        for d in std::fs::read_dir(p).unwrap() {
+            chown_tree(&d.unwrap().path(), uid);
+        }
+    }
+}
+
+/// The binary on `db`, as `uid` when given.
+#[cfg(unix)]
+fn run_as(uid: Option<u32>, db: &Path, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fairpanel"));
+    c.arg("--db")
+        .arg(db)
+        .arg("--no-input")
+        .args(args)
+        .env_remove("FAIRPANEL_DB")
+        .env_remove("FAIRPANEL_AS")
+        .env_remove("FAIRPANEL_CREDENTIAL")
+        .env_remove("FAIRPANEL_CREDENTIAL_FILE")
+        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z");
+    if let Some(u) = uid {
+        c.uid(u).gid(u);
+    }
+    c.output().unwrap()
+}
+
+/// A database in a directory no one may write to (where SQLite cannot make the files WAL mode reads
+/// through), and a database file no one may write: every read works, and a write is refused with a
+/// clear message, leaving the file as it was.
+#[cfg(unix)]
+#[test]
+fn a_read_only_database_still_reads_and_refuses_writes_clearly() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 4], [4, 3], [3, 4]]);
+    e.as_ok("Ann", &["reveal", "V1", "C-1"]);
+    let out_dir = e.path("backups");
+    std::fs::create_dir(&out_dir).unwrap();
+    let uid = unprivileged_uid(e.dir.path());
+    if uid.is_some() {
+        eprintln!("running as root: fairpanel runs as nobody (uid 65534) so permission bits apply");
+        chown_tree(e.dir.path(), 65534);
+    }
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let reads: &[&[&str]] = &[
+        &["report", "V1"],
+        &["report", "V1", "--format", "json"],
+        &["reveal", "V1", "C-1"],
+        &["check", "V1"],
+        &["vacancy", "list"],
+        &["vacancy", "show", "V1"],
+        &["log"],
+        &["audit"],
+        &["verify"],
+    ];
+    for case in ["directory 0555", "file 0444"] {
+        match case {
+            "directory 0555" => set(e.dir.path(), 0o555),
+            _ => set(&e.db, 0o444),
+        }
+        let before = std::fs::read(&e.db).unwrap();
+        for args in reads {
+            let out = run_as(uid, &e.db, args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)) && !out.stdout.is_empty(),
+                "{case}: {args:?} failed: {err}"
+            );
+        }
+        let out = run_as(uid, &e.db, &["candidate", "add", "V1", "--ref", "C-9"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{case}: a write got through: {err}"
+        );
+        assert!(
+            err.contains("is read-only here: reads work, changes cannot be recorded"),
+            "{case}: {err}"
+        );
+        // A backup reads: it works, into a directory that can be written.
+        let copy = out_dir.join(format!("{}.db", case.replace(' ', "-")));
+        let out = run_as(uid, &e.db, &["backup", copy.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let receipt = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find(|w| w.len() > 64 && w.contains(':'))
+            .unwrap()
+            .trim_end_matches(['.', '`'])
+            .to_string();
+        common::ok_on(&copy, &["verify", "--receipt", &receipt]);
+        if case == "directory 0555" {
+            // Into the directory that cannot be written: refused, and nothing left there.
+            let names = || -> Vec<_> {
+                std::fs::read_dir(e.dir.path())
+                    .unwrap()
+                    .flatten()
+                    .map(|d| d.file_name())
+                    .collect()
+            };
+            let listed = names();
+            let out = run_as(uid, &e.db, &["backup", e.path("copy.db").to_str().unwrap()]);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{case}: backup into a read-only directory"
+            );
+            assert_eq!(names(), listed, "{case}: a backup left a file");
+        }
+        assert_eq!(
+            std::fs::read(&e.db).unwrap(),
+            before,
+            "{case}: the file changed"
+        );
+        set(e.dir.path(), 0o700);
+        set(&e.db, 0o600);
+    }
+    let out = run_as(uid, &e.db, &["candidate", "add", "V1", "--ref", "C-9"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

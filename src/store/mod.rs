@@ -59,6 +59,9 @@ pub struct Store {
     /// The database encryption key, kept so backups are encrypted with it too.
     key: Option<String>,
     read_only: bool,
+    /// What SQLite was given to open it: the path, or an immutable URI (see [`Store::open`]), for
+    /// opening more readers the same way.
+    opened: PathBuf,
 }
 
 /// The database location: `--db`, else `FAIRPANEL_DB` (both handled by clap), else the platform data dir.
@@ -207,14 +210,19 @@ impl Store {
             make_private(path)?;
         }
         let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let attempt = |flags| -> Result<Store> {
-            let conn = connect(path, flags, key)?;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |target: &Path, flags: OpenFlags| -> Result<Store> {
+            let conn = connect(target, flags, key)?;
+            // SQLite opens a write-protected file read-only even when asked for read-write.
+            let read_only = !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE)
+                || conn.is_readonly(rusqlite::MAIN_DB)?;
             let store = Store {
                 conn,
                 path: path.to_path_buf(),
                 actor: actor.clone(),
                 key: key.map(str::to_string),
-                read_only: !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE),
+                read_only,
+                opened: target.to_path_buf(),
             };
             store
                 .identify()
@@ -227,13 +235,46 @@ impl Store {
                 })?;
             Ok(store)
         };
-        let mut store = match attempt(rw) {
-            Ok(s) => s,
-            Err(e) if is_read_only_error(&e) => {
-                attempt(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                    .with_context(|| format!("{} could only be opened read-only", path.display()))?
+        // Read-only. With no write-ahead log content and no shared-memory file (so no connection
+        // has it open: each one in WAL mode maps that file, and the last to close removes it), the
+        // file is opened as immutable, which makes nothing beside it: a reader that makes those
+        // files for a write-protected database leaves them write-protected too, and then the owner
+        // cannot write once the protection is lifted. Otherwise as usual, through those files, and
+        // failing that (a directory no one may write to) as immutable if the log holds nothing.
+        let wal = sibling(path, "-wal");
+        let wal_empty = || std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+        let immutable = || attempt(&immutable_uri(path), ro | OpenFlags::SQLITE_OPEN_URI);
+        let read_only = || -> Result<Store> {
+            if wal_empty() && !sibling(path, "-shm").exists() {
+                return immutable();
             }
-            Err(e) => return Err(e),
+            match attempt(path, ro) {
+                Err(e) if is_read_only_error(&e) => {
+                    if !wal_empty() {
+                        bail!(
+                            "{} is read-only here and its write-ahead log {} holds changes that cannot be \
+                             read without writing beside it; open it once where its directory is writable",
+                            path.display(),
+                            wal.display()
+                        );
+                    }
+                    immutable()
+                }
+                other => other,
+            }
+            .with_context(|| format!("{} could only be opened read-only", path.display()))
+        };
+        // A write-protected file is read as one from the start (SQLite would open it read-only anyway,
+        // after making those files).
+        let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        let mut store = if !writable {
+            read_only()?
+        } else {
+            match attempt(path, rw) {
+                Ok(s) => s,
+                Err(e) if is_read_only_error(&e) => read_only()?,
+                Err(e) => return Err(e),
+            }
         };
         if !store.read_only {
             let setup = (|| -> Result<()> {
@@ -245,11 +286,7 @@ impl Store {
             })();
             match setup {
                 Ok(()) => {}
-                Err(e) if is_read_only_error(&e) => {
-                    store = attempt(
-                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                }
+                Err(e) if is_read_only_error(&e) => store = read_only()?,
                 Err(e) => return Err(e),
             }
         }
@@ -900,6 +937,30 @@ impl<'a> Tx<'a> {
         }
         Ok(())
     }
+}
+
+/// `path` with `suffix` added to its file name (`team.db` → `team.db-wal`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// An SQLite URI opening `path` as immutable (no locks, no WAL files), its bytes percent-encoded so
+/// that `?`, `#` and `%` in a file name stay part of it.
+fn immutable_uri(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(*b as char)
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    PathBuf::from(uri)
 }
 
 /// Create an empty file readable and writable by its owner only (and its directory, if missing).
