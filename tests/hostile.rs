@@ -816,3 +816,26 @@ fn a_read_only_database_still_reads_and_refuses_writes_clearly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The analysts' statistics read CSV from any system: names in it are shown, but never raw.
+#[test]
+fn statistics_tables_show_names_from_csv_safely() {
+    let e = Env::empty();
+    let f = e.write(
+        "impact.csv",
+        "group,applicants,selected\nWhite,100,40\n\"Asian\u{1b}[2J\nfake row\",80,20\nBlack\u{202E},60,30\n",
+    );
+    let out = e
+        .cmd()
+        .args(["stats", "impact", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(['\u{1b}', '\u{202E}']), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("fake row")), "{text}");
+}
