@@ -186,7 +186,7 @@ fn names_refs_and_titles_that_could_fake_output_are_refused() {
     assert_eq!(e.json(&["log"]).as_array().unwrap().len(), before);
 }
 
-fn score_args<'a>(evidence: &'a str) -> Vec<&'a str> {
+fn score_args(evidence: &str) -> Vec<&str> {
     vec![
         "score",
         "V1",
