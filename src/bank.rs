@@ -15,6 +15,12 @@ pub const DIVERSITY: &str = "diversity-attitude";
 /// Banks larger than this are refused before parsing: no real bank comes close.
 pub const MAX_BANK_BYTES: usize = 1024 * 1024;
 
+/// Longest question text, probe or anchor in a new bank: a few sentences, read aloud or at a glance.
+pub const MAX_QUESTION_TEXT: usize = 1000;
+/// Most questions in one bank, and probes to one question.
+pub const MAX_QUESTIONS: usize = 500;
+pub const MAX_PROBES: usize = 50;
+
 /// Banks compiled into the binary (file name, contents).
 pub const BUNDLED: &[(&str, &str)] = &[(
     "nhs-talking-therapies.yaml",
@@ -52,9 +58,16 @@ pub struct Scale {
     pub labels: BTreeMap<i64, String>,
 }
 
+/// Scale ends fairpanel accepts in a new bank: far beyond any rating scale, and small enough that sums
+/// and differences of scores can never overflow.
+pub const MAX_SCALE_END: i64 = 1000;
+/// Most points a scale may have.
+pub const MAX_SCALE_POINTS: i64 = 101;
+
 impl Scale {
+    /// max − min, computed in floating point so that no pair of ends can overflow it.
     pub fn width(&self) -> f64 {
-        (self.max - self.min) as f64
+        self.max as f64 - self.min as f64
     }
     pub fn contains(&self, s: i64) -> bool {
         (self.min..=self.max).contains(&s)
@@ -80,6 +93,11 @@ pub struct Question {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
 }
+
+/// Weights are relative importance (1 unless given): a hundredfold difference either way is as far as
+/// any plan needs, and keeps every weighted sum of scores finite.
+pub const MIN_WEIGHT: f64 = 0.01;
+pub const MAX_WEIGHT: f64 = 100.0;
 
 impl Question {
     pub fn weight(&self) -> f64 {
@@ -133,8 +151,18 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// Deserialize YAML, turning the parser's error into `file:line:col: message`.
+/// Deserialize new YAML input, turning the parser's error into `file:line:col: message`. Files over
+/// [`MAX_BANK_BYTES`], nesting, alias expansion and repeated keys are refused first (see
+/// [`crate::yaml`]).
 pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T, Problem> {
+    from_yaml_with(src, file, crate::yaml::Duplicates::Refuse)
+}
+
+fn from_yaml_with<T: serde::de::DeserializeOwned>(
+    src: &str,
+    file: &str,
+    duplicates: crate::yaml::Duplicates,
+) -> Result<T, Problem> {
     if src.len() > MAX_BANK_BYTES {
         return Err(Problem {
             file: file.into(),
@@ -147,6 +175,12 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
             ),
         });
     }
+    crate::yaml::check(src, duplicates).map_err(|r| Problem {
+        file: file.into(),
+        line: r.line,
+        column: r.column,
+        message: r.message,
+    })?;
     yaml_serde::from_str(src).map_err(|e| {
         let (line, column) = e
             .location()
@@ -168,10 +202,37 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
     })
 }
 
-/// Parse and validate a bank's source text. `file` names it in messages.
+/// Which rules a bank is held to.
+///
+/// A new bank (a file given to `bank validate` or `vacancy create`) meets every current rule. A bank
+/// the record already holds was checked by the rules of the day it was stored, and replaying the
+/// record must not call it altered when a later fairpanel tightens them: it is held only to the rules
+/// every fairpanel has applied, and to the limits that keep reading it safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    Door,
+    Recorded,
+}
+
+/// Parse and validate a new bank's source text. `file` names it in messages.
 pub fn parse(src: &str, file: &str) -> Result<Bank, Problems> {
-    let bank: Bank = from_yaml(src, file).map_err(|p| Problems(vec![p]))?;
-    let problems = validate(&bank, src, file);
+    parse_with(src, file, Rules::Door)
+}
+
+/// Parse a bank stored in the record (see [`Rules`]).
+pub fn parse_recorded(src: &str, file: &str) -> Result<Bank, Problems> {
+    parse_with(src, file, Rules::Recorded)
+}
+
+fn parse_with(src: &str, file: &str, rules: Rules) -> Result<Bank, Problems> {
+    // Earlier versions kept the last of a repeated key (two anchors for one point): a stored bank
+    // that has one still reads as it always did.
+    let duplicates = match rules {
+        Rules::Door => crate::yaml::Duplicates::Refuse,
+        Rules::Recorded => crate::yaml::Duplicates::Allow,
+    };
+    let bank: Bank = from_yaml_with(src, file, duplicates).map_err(|p| Problems(vec![p]))?;
+    let problems = validate(&bank, src, file, rules);
     if problems.is_empty() {
         Ok(bank)
     } else {
@@ -202,7 +263,14 @@ pub fn read_text(path: &Path) -> Result<String, String> {
             MAX_BANK_BYTES
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    // The size on disk says nothing for a pipe or a device: the read itself is limited too.
+    let bytes =
+        crate::fsutil::read_limited(path, MAX_BANK_BYTES as u64).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                format!("file is {e}; the limit is {MAX_BANK_BYTES} bytes")
+            }
+            _ => format!("cannot read: {e}"),
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "not UTF-8 text (invalid byte at offset {}); save the file as UTF-8",
@@ -241,7 +309,8 @@ pub fn resolve(spec: &str) -> anyhow::Result<(Bank, String)> {
     )
 }
 
-fn is_slug(s: &str) -> bool {
+/// Lowercase letters, digits, `-` and `_`, at most 64: bank ids, question ids and categories.
+pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -249,7 +318,7 @@ fn is_slug(s: &str) -> bool {
 }
 
 /// Rule checks on a parsed bank. Positions come from `src`.
-pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
+pub fn validate(bank: &Bank, src: &str, file: &str, rules: Rules) -> Vec<Problem> {
     let loc = Locator::new(src);
     let mut out = Vec::new();
     let mut push = |(line, column): (usize, usize), message: String| {
@@ -269,7 +338,59 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
             ),
         );
     }
+    // What a new bank's text may be: it appears in prompts, reports and terminals. `None` is fine.
+    let door = rules == Rules::Door;
+    let name_rule = |s: &str, what: &str| {
+        door.then(|| crate::model::check_name(s, what).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    let text_rule = |s: &str, what: &str, max: usize| {
+        door.then(|| crate::model::check_text_max(s, what, max).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    if let Some(m) = name_rule(&bank.title, "the bank's title") {
+        push(loc.key("title", 0), m);
+    }
+    if let Some(m) = bank
+        .description
+        .as_deref()
+        .and_then(|d| text_rule(d, "the description", crate::model::MAX_TEXT))
+    {
+        push(loc.key("description", 0), m);
+    }
+    for c in bank.categories.iter().filter(|c| door && !is_slug(c)) {
+        push(
+            loc.key("categories", 0),
+            format!("category {c:?} must be lowercase letters, digits and hyphens"),
+        );
+    }
+    if door && bank.questions.len() > MAX_QUESTIONS {
+        push(
+            loc.key("questions", 0),
+            format!(
+                "the bank has {} questions; the limit is {MAX_QUESTIONS}",
+                bank.questions.len()
+            ),
+        );
+        return out;
+    }
     let scale = &bank.scale;
+    if rules == Rules::Door
+        && [scale.min, scale.max]
+            .iter()
+            .any(|e| e.abs_diff(0) > MAX_SCALE_END as u64)
+    {
+        push(
+            loc.key("scale", 0),
+            format!(
+                "scale min ({}) and max ({}) must each lie between -{MAX_SCALE_END} and {MAX_SCALE_END}",
+                scale.min, scale.max
+            ),
+        );
+        return out;
+    }
     if scale.min >= scale.max {
         push(
             loc.key("scale", 0),
@@ -280,14 +401,22 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
         );
         return out;
     }
-    if scale.max - scale.min > 100 {
+    // Checked: the ends of a stored bank are not bounded, and a wrapped width would pass this test.
+    if scale
+        .max
+        .checked_sub(scale.min)
+        .is_none_or(|w| w >= MAX_SCALE_POINTS)
+    {
         push(
             loc.key("scale", 0),
-            "a scale may have at most 101 points".into(),
+            format!("a scale may have at most {MAX_SCALE_POINTS} points"),
         );
         return out;
     }
-    for k in scale.labels.keys() {
+    for (k, label) in &scale.labels {
+        if let Some(m) = name_rule(label, &format!("the scale label for {k}")) {
+            push(loc.key("labels", 0), m);
+        }
         if !scale.contains(*k) {
             push(
                 loc.key("labels", 0),
@@ -321,6 +450,54 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
         }
         if q.text.trim().is_empty() {
             push(at, format!("question {:?} has no text", q.id));
+        } else if let Some(m) = text_rule(&q.text, "the text", MAX_QUESTION_TEXT) {
+            push(loc.after(at, "text:"), format!("question {:?}: {m}", q.id));
+        }
+        if let Some(m) = q
+            .guidance
+            .as_deref()
+            .and_then(|g| text_rule(g, "the guidance", crate::model::MAX_TEXT))
+        {
+            push(
+                loc.after(at, "guidance:"),
+                format!("question {:?}: {m}", q.id),
+            );
+        }
+        if door && q.probes.len() > MAX_PROBES {
+            push(
+                loc.after(at, "probes:"),
+                format!(
+                    "question {:?} has {} probes; the limit is {MAX_PROBES}",
+                    q.id,
+                    q.probes.len()
+                ),
+            );
+        }
+        for (i, probe) in q.probes.iter().enumerate() {
+            if let Some(m) = text_rule(probe, &format!("probe {}", i + 1), MAX_QUESTION_TEXT) {
+                push(
+                    loc.after(at, "probes:"),
+                    format!("question {:?}: {m}", q.id),
+                );
+            }
+        }
+        for (point, anchor) in &q.anchors {
+            // A blank anchor is reported below as a missing one.
+            if anchor.trim().is_empty() {
+                continue;
+            }
+            let what = format!("the anchor for {point}");
+            if let Some(m) = text_rule(anchor, &what, MAX_QUESTION_TEXT) {
+                push(
+                    loc.after(at, "anchors:"),
+                    format!("question {:?}: {m}", q.id),
+                );
+            }
+        }
+        for role in &q.roles {
+            if let Some(m) = name_rule(role, "a role") {
+                push(loc.after(at, "roles:"), format!("question {:?}: {m}", q.id));
+            }
         }
         if !CATEGORIES.contains(&q.category.as_str()) && !bank.categories.contains(&q.category) {
             push(
@@ -371,10 +548,19 @@ pub fn validate(bank: &Bank, src: &str, file: &str) -> Vec<Problem> {
             );
         }
         if let Some(w) = q.weight {
-            if !(w.is_finite() && w > 0.0) {
+            let ok = match rules {
+                Rules::Door => (MIN_WEIGHT..=MAX_WEIGHT).contains(&w),
+                Rules::Recorded => w.is_finite() && w > 0.0,
+            };
+            if !ok {
                 push(
                     loc.after(at, "weight:"),
-                    format!("question {:?}: weight must be a positive number", q.id),
+                    format!(
+                        "question {:?}: weight {} is not a number from {MIN_WEIGHT} to {MAX_WEIGHT}",
+                        q.id,
+                        // Plain unless that would run to hundreds of digits.
+                        if w == 0.0 || (1e-3..1e6).contains(&w.abs()) { w.to_string() } else { format!("{w:e}") }
+                    ),
                 );
             }
         }
@@ -541,6 +727,95 @@ mod tests {
         let src = GOOD.replace("    probes:", "    probs:");
         let e = parse(&src, "u.yaml").unwrap_err().to_string();
         assert!(e.contains("unknown field `probs`"), "{e}");
+    }
+
+    #[test]
+    fn scale_arithmetic_never_overflows() {
+        let s = |min: i64, max: i64| {
+            GOOD.replace(
+                "{ min: 1, max: 3 }",
+                &format!("{{ min: {min}, max: {max} }}"),
+            )
+        };
+        for (min, max) in [
+            (i64::MIN, 0),
+            (i64::MIN, i64::MAX),
+            (-1, i64::MAX),
+            (i64::MIN, i64::MIN + 2),
+        ] {
+            for rules in [Rules::Door, Rules::Recorded] {
+                let src = s(min, max);
+                let bank: Bank = from_yaml(&src, "s.yaml").unwrap();
+                assert!(bank.scale.width().is_finite());
+                assert!(
+                    !validate(&bank, &src, "s.yaml", rules).is_empty(),
+                    "{min}..{max}"
+                );
+            }
+        }
+        // A stored bank is held to the rules of the day it was stored: ends far from zero were
+        // allowed then, so it still loads; a new bank with them is refused.
+        let far = s(1_000_001, 1_000_003).replace(
+            "{ 1: a, 2: b, 3: c }",
+            "{ 1000001: a, 1000002: b, 1000003: c }",
+        );
+        assert!(parse_recorded(&far, "far.yaml").is_ok());
+        let e = parse(&far, "far.yaml").unwrap_err().to_string();
+        assert!(e.contains("far.yaml:4:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"), "{e}");
+    }
+
+    #[test]
+    fn weights_are_relative_and_bounded() {
+        let w = |x: &str| GOOD.replace("    probes:", &format!("    weight: {x}\n    probes:"));
+        for ok in ["0.01", "1", "2.5", "100"] {
+            assert!(parse(&w(ok), "w.yaml").is_ok(), "{ok}");
+        }
+        for (bad, shown) in [
+            ("0", "0"),
+            ("-1", "-1"),
+            ("0.001", "0.001"),
+            ("150", "150"),
+            ("1.0e308", "1e308"),
+            (".inf", "inf"),
+            (".nan", "NaN"),
+        ] {
+            let e = parse(&w(bad), "w.yaml").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!(
+                    "w.yaml:9:5: question \"q1\": weight {shown} is not a number from 0.01 to 100"
+                )),
+                "{bad}: {e}"
+            );
+        }
+        // A stored bank keeps the rule it was stored under: any finite positive weight.
+        assert!(parse_recorded(&w("1.0e308"), "w.yaml").is_ok());
+        assert!(parse_recorded(&w(".inf"), "w.yaml").is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_in_new_banks_and_kept_as_before_in_stored_ones() {
+        let src = GOOD.replace("{ 1: a, 2: b, 3: c }", "{ 1: a, 2: b, 3: c, 3: d }");
+        let e = parse(&src, "d.yaml").unwrap_err().to_string();
+        assert!(e.contains("d.yaml:10:34: duplicate key \"3\""), "{e}");
+        let b = parse_recorded(&src, "d.yaml").unwrap();
+        assert_eq!(b.questions[0].anchors[&3], "d");
+    }
+
+    #[test]
+    fn text_limits_apply_to_new_banks_only() {
+        let probes = vec!["Why?"; MAX_PROBES + 1].join(", ");
+        for (src, want) in [
+            (GOOD.replace("text: Hi?", "text: \"Hi?\\e[31m\""), "t.yaml:8:5: question \"q1\": the text contains the invisible or control character U+001B"),
+            (GOOD.replace("[Why?]", "[\"Why?\\u202E\"]"), "t.yaml:9:5: question \"q1\": probe 1 contains the invisible or control character U+202E"),
+            (GOOD.replace("[Why?]", &format!("[{}]", "x".repeat(1001))), "t.yaml:9:5: question \"q1\": probe 1 is longer than 1000 characters"),
+            (GOOD.replace("[Why?]", &format!("[{probes}]")), "t.yaml:9:5: question \"q1\" has 51 probes; the limit is 50"),
+            (GOOD.replace("2: b", "2: \"b\\u200B\""), "t.yaml:10:5: question \"q1\": the anchor for 2 contains the invisible or control character U+200B"),
+            (GOOD.replace("title: T", "title: \"T\\n2\""), "t.yaml:2:1: the bank's title contains the invisible or control character U+000A"),
+        ] {
+            let e = parse(&src, "t.yaml").unwrap_err().to_string();
+            assert!(e.contains(want), "{want}\n{e}");
+            assert!(parse_recorded(&src, "t.yaml").is_ok(), "{want}");
+        }
     }
 
     #[test]

@@ -7,6 +7,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::io::Read;
 use std::path::Path;
 
+/// Largest CSV read (a file, a pipe or standard input): far beyond any trust's pipeline or score
+/// sheets, and small enough to read whole.
+pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A CSV file read whole: header and data rows with their line numbers.
 pub struct CsvTable {
     pub label: String,
@@ -50,15 +54,27 @@ pub fn read(path: &Path) -> Result<CsvTable> {
     } else {
         path.display().to_string()
     };
-    let mut bytes = Vec::new();
-    if is_stdin {
+    let too_big = || {
+        anyhow!("{label}: file is larger than {MAX_CSV_BYTES} bytes; split it into smaller files")
+    };
+    let bytes = if is_stdin {
+        let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
+            .take(MAX_CSV_BYTES + 1)
             .read_to_end(&mut bytes)
             .with_context(|| format!("{label}: cannot read"))?;
+        if bytes.len() as u64 > MAX_CSV_BYTES {
+            return Err(too_big());
+        }
+        bytes
     } else {
-        bytes = std::fs::read(path).with_context(|| format!("{label}: cannot open"))?;
-    }
+        match crate::fsutil::read_limited(path, MAX_CSV_BYTES) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(too_big()),
+            Err(e) => return Err(e).with_context(|| format!("{label}: cannot open")),
+        }
+    };
     let lines = Lines::new(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)

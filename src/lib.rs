@@ -20,6 +20,7 @@ pub mod report;
 pub mod stats;
 pub mod store;
 pub mod synth;
+pub mod yaml;
 
 /// A usage error: the command line was incomplete or inconsistent (exit code 2).
 #[derive(Debug)]

@@ -7,7 +7,9 @@ fn main() {
             std::process::exit(0);
         }
         if e.downcast_ref::<fairpanel::GapFound>().is_none() {
-            eprintln!("error: {e:#}");
+            // Errors quote names and notes from the record: shown safely, like any other output.
+            let message = format!("{e:#}");
+            eprintln!("error: {}", fairpanel::model::terminal_safe(&message));
         }
         std::process::exit(fairpanel::exit_code(&e));
     }

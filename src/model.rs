@@ -171,10 +171,18 @@ pub fn is_invisible(c: char) -> bool {
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+        | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}'
+        // Blank glyphs that are not whitespace: the Braille blank and musical-notation format marks.
+        | '\u{2800}' | '\u{1D173}'..='\u{1D17A}')
 }
 
-fn unsafe_char(c: char) -> bool {
+/// Nothing visible: only whitespace and invisible characters (a note of zero-width spaces is empty).
+pub fn is_blank(s: &str) -> bool {
+    !s.chars().any(|c| !c.is_whitespace() && !is_invisible(c))
+}
+
+/// A control or invisible character: never shown raw.
+pub fn is_unsafe_char(c: char) -> bool {
     c.is_control() || is_invisible(c)
 }
 
@@ -212,7 +220,7 @@ pub fn check_name(s: &str, what: &str) -> anyhow::Result<()> {
     if s.chars().count() > MAX_NAME {
         return Err(bad(what, format!("is longer than {MAX_NAME} characters")));
     }
-    if let Some(c) = s.chars().find(|&c| unsafe_char(c)) {
+    if let Some(c) = s.chars().find(|&c| is_unsafe_char(c)) {
         return Err(bad(
             what,
             format!(
@@ -228,12 +236,17 @@ pub fn check_name(s: &str, what: &str) -> anyhow::Result<()> {
 /// tabs allowed, no other control, bidirectional or zero-width characters, and at least one visible
 /// character.
 pub fn check_text(s: &str, what: &str) -> anyhow::Result<()> {
-    if s.chars().count() > MAX_TEXT {
-        return Err(bad(what, format!("is longer than {MAX_TEXT} characters")));
+    check_text_max(s, what, MAX_TEXT)
+}
+
+/// As [`check_text`], with a limit of `max` characters.
+pub fn check_text_max(s: &str, what: &str, max: usize) -> anyhow::Result<()> {
+    if s.chars().count() > max {
+        return Err(bad(what, format!("is longer than {max} characters")));
     }
     if let Some(c) = s
         .chars()
-        .find(|&c| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'))
+        .find(|&c| is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'))
     {
         return Err(bad(
             what,
@@ -243,7 +256,7 @@ pub fn check_text(s: &str, what: &str) -> anyhow::Result<()> {
             ),
         ));
     }
-    if !s.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+    if is_blank(s) {
         return Err(bad(what, "is empty".into()));
     }
     Ok(())
@@ -252,16 +265,30 @@ pub fn check_text(s: &str, what: &str) -> anyhow::Result<()> {
 /// Text made safe for a terminal: control, bidirectional and zero-width characters shown as `�`,
 /// line breaks as spaces.
 pub fn display_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(unsafe_char) {
+    if !s.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     std::borrow::Cow::Owned(
         s.chars()
             .map(|c| match c {
                 '\n' | '\r' | '\t' => ' ',
-                c if unsafe_char(c) => '\u{FFFD}',
+                c if is_unsafe_char(c) => '\u{FFFD}',
                 c => c,
             })
+            .collect(),
+    )
+}
+
+/// Text made safe for a terminal, keeping its lines: as [`display_safe`], but line breaks and tabs
+/// stay. For whole blocks of output; a table cell or a one-line field takes [`display_safe`].
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_here = |c: char| is_unsafe_char(c) && !matches!(c, '\n' | '\t');
+    if !s.chars().any(unsafe_here) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| if unsafe_here(c) { '\u{FFFD}' } else { c })
             .collect(),
     )
 }
@@ -294,5 +321,10 @@ mod input_tests {
         }
         assert!(check_text(&"x".repeat(MAX_TEXT + 1), "evidence").is_err());
         assert_eq!(display_safe("a\u{202E}b\nc"), "a\u{FFFD}b c");
+        assert_eq!(
+            terminal_safe("a\u{1b}[2J\tb\r\nc\u{7}"),
+            "a\u{FFFD}[2J\tb\u{FFFD}\nc\u{FFFD}"
+        );
+        assert!(is_blank("\u{2800} \u{200B}\n") && !is_blank("\u{2800}x"));
     }
 }

@@ -95,7 +95,29 @@ impl Default for Policy {
     }
 }
 
+/// Parse and check a new policy (a file given to `vacancy create` or `audit`).
 pub fn parse(src: &str, file: &str) -> Result<Policy, bank::Problems> {
+    parse_with(src, file, bank::Rules::Door)
+}
+
+/// Parse a policy stored with a vacancy: held to the rules of the day it was stored, as banks are
+/// (see [`bank::Rules`]).
+pub fn parse_recorded(src: &str, file: &str) -> Result<Policy, bank::Problems> {
+    // Replaying a record reads the same stored policy for vacancy after vacancy: keep the last one.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Policy)>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(p) =
+        LAST.with_borrow(|l| l.as_ref().filter(|(s, _)| s == src).map(|(_, p)| p.clone()))
+    {
+        return Ok(p);
+    }
+    let p = parse_with(src, file, bank::Rules::Recorded)?;
+    LAST.set(Some((src.to_string(), p.clone())));
+    Ok(p)
+}
+
+fn parse_with(src: &str, file: &str, rules: bank::Rules) -> Result<Policy, bank::Problems> {
     let p: Policy = bank::from_yaml(src, file).map_err(|e| bank::Problems(vec![e]))?;
     let mut problems = Vec::new();
     let mut bad = |key: &str, message: &str| {
@@ -115,6 +137,17 @@ pub fn parse(src: &str, file: &str) -> Result<Policy, bank::Problems> {
             message: format!("{key}: {message}"),
         });
     };
+    if rules == bank::Rules::Door {
+        // Categories are named in findings and reports, like a bank's.
+        for c in &p.required_categories {
+            if !bank::is_slug(c) {
+                bad(
+                    "required_categories",
+                    &format!("{c:?} must be lowercase letters, digits and hyphens"),
+                );
+            }
+        }
+    }
     if p.min_panel_size == 0 {
         bad("min_panel_size", "must be at least 1");
     }

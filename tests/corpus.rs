@@ -128,8 +128,40 @@ const BANKS: &[(&str, &[&str])] = &[
         &["scale-min-ge-max.yaml:5:1: scale min (3) must be below max (3)"],
     ),
     (
+        "scale-overflow.yaml",
+        &["scale-overflow.yaml:5:1: scale min (-9223372036854775808) and max (0) must each lie between -1000 and 1000"],
+    ),
+    (
+        "scale-far-from-zero.yaml",
+        &["scale-far-from-zero.yaml:5:1: scale min (1000001) and max (1000003) must each lie between -1000 and 1000"],
+    ),
+    (
+        "weight-huge.yaml",
+        &["weight-huge.yaml:12:5: question \"team-pressure\": weight 1e308 is not a number from 0.01 to 100"],
+    ),
+    (
         "billion-laughs.yaml",
-        &["billion-laughs.yaml:2:1: unknown field `a`"],
+        &["billion-laughs.yaml:8:8: its aliases (`*name`) would expand the file to more than 4194304 bytes"],
+    ),
+    (
+        "escape-in-text.yaml",
+        &["escape-in-text.yaml:11:5: question \"team-pressure\": the text contains the invisible or control character U+001B"],
+    ),
+    (
+        "bidi-in-title.yaml",
+        &["bidi-in-title.yaml:3:1: the bank's title contains the invisible or control character U+202E"],
+    ),
+    (
+        "anchor-too-long.yaml",
+        &["anchor-too-long.yaml:13:5: question \"team-pressure\": the anchor for 3 is longer than 1000 characters"],
+    ),
+    (
+        "duplicate-text.yaml",
+        &["duplicate-text.yaml:12:5: duplicate key \"text\" (first given on line 11): only one value can count"],
+    ),
+    (
+        "duplicate-anchor.yaml",
+        &["duplicate-anchor.yaml:17:7: duplicate key \"3\" (first given on line 16): only one value can count"],
     ),
     (
         "latin1.yaml",
@@ -267,59 +299,110 @@ fn a_bank_over_one_mebibyte_is_refused_before_parsing() {
     );
 }
 
-/// 10,000 levels of nesting must come back as an ordinary located error (exit 1), not a stack
-/// overflow (which would kill the process with a signal and no exit code).
+/// `fairpanel vacancy create --policy FILE` on V1's database, as a new vacancy V-BAD.
+fn create_with_policy(policy: &Path) -> Vec<String> {
+    [
+        "vacancy",
+        "create",
+        "--id",
+        "V-BAD",
+        "--title",
+        "T",
+        "--bank",
+        "nhs-talking-therapies",
+        "--policy",
+        s(policy),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+/// Refused (exit 1, nothing written) in well under the time a quadratic parse or an expansion would
+/// take; returns stderr.
+fn refused_quickly(e: &Env, args: &[String], fragments: &[&str]) -> String {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let start = Instant::now();
+    let err = refused(e, &args, 1, fragments);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{args:?} took {:?}",
+        start.elapsed()
+    );
+    err
+}
+
+/// Nesting in banks and policies: 10,000 levels, and a whole mebibyte of them (which libyaml alone
+/// takes minutes to parse), balanced and unclosed, in flow and block style. Each is refused at the
+/// 33rd level with a located error (exit 1), never a crash or a hang.
 #[test]
 fn deeply_nested_yaml_is_refused_without_crashing() {
     let e = Env::new();
     e.setup();
-    let n = 10_000;
     let head = "id: deep\ntitle: Deep\nversion: 1\nscale: { min: 1, max: 3 }\nquestions: ";
+    let mib = 1024 * 1024 - 1024;
     let cases = [
-        ("deep-open.yaml", "[".repeat(n)),
+        ("deep-open.yaml", "[".repeat(10_000), "1:33"),
         (
             "deep-balanced.yaml",
-            format!("{}{}", "[".repeat(n), "]".repeat(n)),
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+            "1:33",
         ),
-        ("deep-map.yaml", format!("{head}{}", "{a: ".repeat(n))),
-        ("deep-questions.yaml", format!("{head}{}", "[".repeat(n))),
-        ("deep-block.yaml", format!("{head}\n{}x\n", "- ".repeat(n))),
+        (
+            "deep-map.yaml",
+            format!("{head}{}", "{a: ".repeat(10_000)),
+            "5:136",
+        ),
+        (
+            "deep-questions.yaml",
+            format!("{head}{}", "[".repeat(10_000)),
+            "5:43",
+        ),
+        (
+            "deep-block.yaml",
+            format!("{head}\n{}x\n", "- ".repeat(10_000)),
+            "6:63",
+        ),
+        ("mib-open.yaml", "[".repeat(mib), "1:33"),
+        (
+            "mib-balanced.yaml",
+            format!("{}{}", "[".repeat(mib / 2), "]".repeat(mib / 2)),
+            "1:33",
+        ),
+        (
+            "mib-map.yaml",
+            format!("{head}{}", "{a: ".repeat(mib / 4)),
+            "5:136",
+        ),
+        (
+            "mib-questions.yaml",
+            format!("{head}{}", "[".repeat(mib)),
+            "5:43",
+        ),
     ];
-    for (name, src) in &cases {
+    for (name, src, at) in &cases {
+        let want = format!("{name}:{at}: nested more than 32 levels deep");
         let path = e.write(name, src);
-        let err = refused(&e, &["bank", "validate", s(&path)], 1, &[]);
-        assert!(
-            err.contains(&format!("{name}:")) && err.contains("invalid type"),
-            "{name}: {err}"
-        );
+        let args = ["bank", "validate", s(&path)].map(String::from);
+        refused_quickly(&e, &args, &[&want]);
         let policy = e.write(&format!("policy-{name}"), src);
-        let err = refused(
+        refused_quickly(
             &e,
-            &[
-                "vacancy",
-                "create",
-                "--id",
-                "V-BAD",
-                "--title",
-                "T",
-                "--bank",
-                "nhs-talking-therapies",
-                "--policy",
-                s(&policy),
-            ],
-            1,
-            &[],
+            &create_with_policy(&policy),
+            &[&format!("policy-{want}")],
         );
-        assert!(err.contains(&format!("policy-{name}:")), "{name}: {err}");
     }
     assert_eq!(vacancy_ids(&e), ["V1"]);
 }
 
-/// Alias bombs inside the question list, as nested lists and as merge keys (`<<`): 10^25 nodes if
-/// expanded. Each is refused at its first level, with a located error, in well under a second.
+/// Alias bombs: nested lists and merge keys in the question list (10^25 nodes if expanded), and one
+/// long string aliased 150,000 times in a file under 1 MiB, as a bank's probes and as a policy's
+/// required categories (60 GB if expanded; yaml_serde bounds the number of alias jumps, not what
+/// each copies). Each is refused with a located error, quickly, within the memory cap.
 #[test]
-fn alias_bombs_in_the_question_list_are_refused_quickly() {
+fn alias_bombs_are_refused_quickly() {
     let e = Env::new();
+    e.setup();
     let head = "id: bomb\ntitle: Bomb\nversion: 1\nscale: { min: 1, max: 3 }\nquestions:\n  \
                 - &q0 {id: q0, category: diversity-attitude, text: T, anchors: {1: a, 2: b, 3: c}}\n";
     let level = |i: usize, merge: bool| {
@@ -330,30 +413,66 @@ fn alias_bombs_in_the_question_list_are_refused_quickly() {
             format!("  - &q{i} [{refs}]\n")
         }
     };
-    for (name, merge, want) in [
-        (
-            "lists.yaml",
-            false,
-            "lists.yaml:7:5: questions[1]: invalid type: sequence",
-        ),
-        (
-            "merges.yaml",
-            true,
-            "merges.yaml:7:10: questions[1]: unknown field `<<`",
-        ),
+    let expands = "would expand the file to more than 4194304 bytes";
+    for (name, merge, at) in [
+        ("lists.yaml", false, "11:35"),
+        ("merges.yaml", true, "11:40"),
     ] {
         let src: String = std::iter::once(head.to_string())
             .chain((1..=25).map(|i| level(i, merge)))
             .collect();
         let path = e.write(name, &src);
-        let start = Instant::now();
-        refused(&e, &["bank", "validate", s(&path)], 1, &[want]);
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{name} took {:?}",
-            start.elapsed()
+        let args = ["bank", "validate", s(&path)].map(String::from);
+        refused_quickly(
+            &e,
+            &args,
+            &[&format!("{name}:{at}: its aliases (`*name`) {expands}")],
         );
     }
+    let long = "x".repeat(400_000);
+    let refs = vec!["*t"; 150_000].join(",");
+    let bank = std::fs::read_to_string(corpus("banks/valid.yaml"))
+        .unwrap()
+        .replace(
+            "text: Tell us about a time your team was under pressure.",
+            &format!("text: &t {long}"),
+        )
+        .replace("[What did you do first?]", &format!("[{refs}]"));
+    let policy_src = std::fs::read_to_string(corpus("policies/valid.yaml"))
+        .unwrap()
+        .replace("[diversity-attitude]", &format!("[&t {long}, {refs}]"));
+    let bank_path = e.write("string-bomb.yaml", &bank);
+    let policy_path = e.write("string-bomb-policy.yaml", &policy_src);
+    let bank_args: Vec<String> = ["bank", "validate", s(&bank_path)]
+        .map(String::from)
+        .to_vec();
+    for (src, args, want) in [
+        (&bank, bank_args, "string-bomb.yaml:12:41: its aliases"),
+        (
+            &policy_src,
+            create_with_policy(&policy_path),
+            "string-bomb-policy.yaml:6:400055: its aliases",
+        ),
+    ] {
+        assert!(src.len() < 1024 * 1024, "{want}: {} bytes", src.len());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let before = state(&e);
+        let start = Instant::now();
+        let out = common::capped(&e.db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(want) && err.contains(expands),
+            "{args:?}: {err}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{args:?} took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(state(&e), before, "{args:?} wrote something");
+    }
+    assert_eq!(vacancy_ids(&e), ["V1"]);
 }
 
 /// A YAML syntax error reported at the end of the file should also say where the broken construct
@@ -423,6 +542,18 @@ const POLICIES: &[(&str, &[&str])] = &[
     (
         "suppression-zero.yaml",
         &["suppression-zero.yaml:11:1: suppression_threshold: must be at least 1 (1 shows every count)"],
+    ),
+    (
+        "category-not-a-slug.yaml",
+        &["category-not-a-slug.yaml:6:1: required_categories: \"diversity-attitude\\u{1b}[2J\" must be lowercase letters, digits and hyphens"],
+    ),
+    (
+        "duplicate-key.yaml",
+        &["duplicate-key.yaml:3:1: duplicate key \"min_panel_size\" (first given on line 2): only one value can count"],
+    ),
+    (
+        "billion-laughs.yaml",
+        &["billion-laughs.yaml:8:8: its aliases (`*name`) would expand the file to more than 4194304 bytes"],
     ),
 ];
 

@@ -45,7 +45,54 @@ fn zeros_are_shown_but_used_as_complement_of_last_resort() {
     assert!(!is_suppressed(0, 5));
 }
 
+#[test]
+fn zeros_beside_a_lone_hidden_count_are_hidden_with_it() {
+    // Stages as columns, groups as rows; one person appointed (last column), from the third group.
+    let table = vec![vec![12, 6, 0], vec![9, 0, 0], vec![20, 8, 1], vec![0, 0, 0]];
+    let out = suppress(&table, 5);
+    for (i, row) in out.iter().enumerate() {
+        assert_eq!(
+            row[2],
+            Cell::Suppressed,
+            "group {i}'s zero would say who was appointed"
+        );
+    }
+}
+
 proptest! {
+    /// No line shows a zero beside hidden cells unless it also shows a non-zero count: a zero there
+    /// would say a group the hidden people are not in.
+    #[test]
+    fn no_zero_points_at_hidden_people(
+        values in prop::collection::vec(0u64..12, 2..14),
+        raw_lines in prop::collection::vec(prop::collection::vec(0usize..100, 2..6), 1..8),
+        raw_pinned in prop::collection::vec(0usize..100, 0..3),
+        threshold in 1u64..10,
+    ) {
+        let n = values.len();
+        let lines: Vec<Vec<usize>> = raw_lines
+            .iter()
+            .map(|l| {
+                let mut l: Vec<usize> = l.iter().map(|i| i % n).collect();
+                l.sort_unstable();
+                l.dedup();
+                l
+            })
+            .collect();
+        let pinned: Vec<usize> = raw_pinned.iter().map(|i| i % n).collect();
+        let out = suppress_linked(&values, &lines, &pinned, threshold);
+        for l in lines.iter().filter(|l| l.len() >= 2) {
+            let hidden = l.iter().any(|&i| out[i].is_suppressed());
+            let shown = |p: &dyn Fn(u64) -> bool| {
+                l.iter().any(|&i| !pinned.contains(&i) && matches!(out[i], Cell::Shown(v) if p(v)))
+            };
+            prop_assert!(
+                !hidden || shown(&|v| v > 0) || !shown(&|v| v == 0),
+                "{:?} {:?}", l, out
+            );
+        }
+    }
+
     /// After suppression no row or column of two or more cells has exactly one hidden cell, so
     /// no hidden value equals a line total minus shown cells; every primary cell is hidden; and
     /// shown cells keep their values.

@@ -231,7 +231,7 @@ pub fn decide(tx: &mut Tx<'_>, vacancy: &str, d: &Decision<'_>) -> Result<Decide
         .iter()
         .map(|r| (r.reference.clone(), r.weighted_mean))
         .collect();
-    let policy = crate::policy::parse(&tx.vacancy(vacancy)?.policy_yaml, "stored policy")
+    let policy = crate::policy::parse_recorded(&tx.vacancy(vacancy)?.policy_yaml, "stored policy")
         .map_err(|e| anyhow!("{e}"))?;
     if rationale.is_empty() {
         match decision_check::rationale_required(&ranking, d.appoint, scale, policy.close_margin) {

@@ -28,8 +28,8 @@ pub struct Given<'a> {
 
 /// Why `p` may not review vacancy `v` under its policy on `today` (YYYY-MM-DD), if they may not.
 pub fn not_eligible(v: &VacancyState, p: &Person, today: &str) -> Result<Option<String>> {
-    let policy =
-        crate::policy::parse(&v.policy_yaml, "stored policy").map_err(|e| anyhow!("{e}"))?;
+    let policy = crate::policy::parse_recorded(&v.policy_yaml, "stored policy")
+        .map_err(|e| anyhow!("{e}"))?;
     if policy.review.independent {
         if let Some(m) = v.member(p.id) {
             return Ok(Some(format!(

@@ -65,12 +65,15 @@ fn transcription(reason: Option<&str>) -> Option<fact::Transcribed> {
 
 pub fn answer(tx: &mut Tx<'_>, g: Given<'_>) -> Result<Saved> {
     let evidence = g.evidence.trim();
-    crate::model::check_text(evidence, "the evidence note").map_err(|_| {
-        anyhow!("an evidence note is required with every score: what did the candidate say or do?")
-    })?;
+    if crate::model::is_blank(evidence) {
+        bail!("an evidence note is required with every score: what did the candidate say or do?");
+    }
+    crate::model::check_text(evidence, "the evidence note")?;
     if let Some(r) = g.correction {
-        crate::model::check_text(r, "the correction's reason")
-            .map_err(|_| anyhow!("a correction needs a reason"))?;
+        if crate::model::is_blank(r) {
+            bail!("a correction needs a reason");
+        }
+        crate::model::check_text(r, "the correction's reason")?;
     }
     let person = member(tx, g.vacancy, g.panellist)?;
     may_act_for(tx, person, g.panellist, g.transcribed)?;

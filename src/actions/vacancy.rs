@@ -123,7 +123,7 @@ pub fn change_plan(
         bail!("the question plan of {vacancy} is fixed: scoring has started");
     }
     let bank = v.bank.clone();
-    let policy = crate::policy::parse(&v.policy_yaml, "stored policy")
+    let policy = crate::policy::parse_recorded(&v.policy_yaml, "stored policy")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     check_plan(&bank, questions)?;
     let findings = coverage_gate(tx, &bank, questions, &policy, coverage_override)?;

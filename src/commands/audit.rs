@@ -21,6 +21,9 @@ fn date(flag: &str, d: &Option<String>) -> Result<()> {
 }
 
 pub fn run(ctx: &mut Ctx, a: AuditArgs) -> Result<()> {
+    if let Some(p) = &a.output {
+        ctx.check_output(p)?;
+    }
     date("--since", &a.since)?;
     date("--until", &a.until)?;
     let (policy, source) = match &a.policy {
@@ -45,7 +48,7 @@ pub fn run(ctx: &mut Ctx, a: AuditArgs) -> Result<()> {
     };
     match a.output {
         Some(p) => {
-            super::write_private(&p, text.as_bytes())?;
+            ctx.write_private(&p, text.as_bytes())?;
             writeln!(ctx.out, "Wrote {}", p.display())?;
         }
         None => ctx.out.write_all(text.as_bytes())?,

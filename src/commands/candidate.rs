@@ -71,6 +71,10 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
             candidate,
             output,
         } => {
+            // Before the export is recorded: a refused file must not leave a recorded export.
+            if let Some(p) = &output {
+                ctx.check_output(p)?;
+            }
             let mut store = ctx.store()?;
             ctx.authenticate(&mut store, None)?;
             let sar = store.write(|tx| act::subject_access(tx, &vacancy, &candidate))?;
@@ -84,7 +88,7 @@ pub fn run(ctx: &mut Ctx, cmd: CandidateCmd) -> Result<()> {
             let text = serde_json::to_string_pretty(&Out { sar: &sar, receipt })? + "\n";
             match output {
                 Some(p) => {
-                    super::write_private(&p, text.as_bytes())?;
+                    ctx.write_private(&p, text.as_bytes())?;
                     writeln!(
                         ctx.out,
                         "Wrote everything held about {candidate} to {}{}; the export is on the record.",

@@ -10,6 +10,9 @@ use std::io::Write;
 pub fn run(ctx: &mut Ctx, cmd: ExportCmd) -> Result<()> {
     match cmd {
         ExportCmd::Scores { vacancy, output } => {
+            if let Some(p) = &output {
+                ctx.check_output(p)?;
+            }
             let store = ctx.store()?;
             let l = store.vacancy(&vacancy)?;
             let report = decision::from_loaded(&l)?;
@@ -50,7 +53,7 @@ pub fn run(ctx: &mut Ctx, cmd: ExportCmd) -> Result<()> {
             csvio::write(&mut buf, &header, &rows)?;
             match output {
                 Some(p) => {
-                    super::write_private(&p, &buf)?;
+                    ctx.write_private(&p, &buf)?;
                     writeln!(
                         ctx.out,
                         "Wrote {} independent score(s) to {}. Receipt {}",

@@ -399,6 +399,19 @@ fn applications(ctx: &mut Ctx, file: &Path, format: Format) -> Result<()> {
             ));
             continue;
         }
+        let mut labels_ok = true;
+        for col in ["gender", "disability"] {
+            let v = g(col);
+            if let Err(e) = Some(&v).filter(|v| !v.is_empty()).map_or(Ok(()), |v| {
+                crate::model::check_name(v, &format!("the {col}"))
+            }) {
+                problems.push(bad(row, col, e.to_string()));
+                labels_ok = false;
+            }
+        }
+        if !labels_ok {
+            continue;
+        }
         let opt = |s: String| Some(s).filter(|s| !s.is_empty());
         records.push(crate::actions::candidates::Application {
             vacancy,

@@ -21,7 +21,7 @@ use crate::cli::{Cli, Command};
 use crate::interview::{Prompter, Terminal};
 use crate::record::chain::Actor;
 use crate::store::{Create, Store};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -76,8 +76,7 @@ impl Ctx {
     /// The passphrase given for scripts, if any: --credential-file, else FAIRPANEL_CREDENTIAL.
     fn given_passphrase(&self) -> Result<Option<String>> {
         if let Some(f) = &self.credential_file {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read the credential file {}", f.display()))?;
+            let text = crate::fsutil::read_small_text(f, "the credential file ")?;
             let p = text.lines().next().unwrap_or_default().to_string();
             if p.is_empty() {
                 anyhow::bail!("the credential file {} is empty", f.display());
@@ -126,9 +125,67 @@ pub fn login_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Write a file that may hold personal data: private, whole, never through a link.
-pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    crate::fsutil::write_private(path, bytes)
+impl Ctx {
+    /// Write a file the user named (a report, an export, a key): private, whole, never through a
+    /// link, and never over the database or its journal files.
+    pub fn write_private(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        self.check_output(path)?;
+        crate::fsutil::write_private(path, bytes)
+    }
+
+    /// Whether `path` may be written (see [`Ctx::write_private`]): checked before any work is done,
+    /// so a refused output leaves nothing done, recorded or half-written.
+    pub fn check_output(&self, path: &std::path::Path) -> Result<()> {
+        self.not_the_database(path)?;
+        crate::fsutil::check_destination(path)
+    }
+
+    /// Refuse `path` if it is the database (by file identity, so another name or a link to it counts)
+    /// or the journal, WAL or shared-memory file beside it.
+    pub fn not_the_database(&self, path: &std::path::Path) -> Result<()> {
+        let db = self.path()?;
+        let same_file = || -> Option<bool> {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                let a = std::fs::metadata(path).ok()?;
+                let b = std::fs::metadata(&db).ok()?;
+                Some(a.dev() == b.dev() && a.ino() == b.ino())
+            }
+            #[cfg(not(unix))]
+            Some(path.canonicalize().ok()? == db.canonicalize().ok()?)
+        };
+        let dir = |p: &std::path::Path| {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .canonicalize()
+                .ok()
+        };
+        let beside = dir(path).is_some() && dir(path) == dir(&db);
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+        let db_name = db.file_name().map(|n| n.to_string_lossy().to_string());
+        let companion = match (name, db_name) {
+            (Some(n), Some(d)) => {
+                beside
+                    && [
+                        d.clone(),
+                        format!("{d}-wal"),
+                        format!("{d}-shm"),
+                        format!("{d}-journal"),
+                    ]
+                    .contains(&n)
+            }
+            _ => false,
+        };
+        if same_file().unwrap_or(false) || companion {
+            anyhow::bail!(
+                "{} is the database (or one of its journal files); choose another file to write",
+                path.display()
+            );
+        }
+        Ok(())
+    }
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -139,8 +196,7 @@ pub fn run(cli: Cli) -> Result<()> {
             .filter(|k| !k.is_empty()),
     ) {
         (Some(f), _) => {
-            let k = std::fs::read_to_string(f)
-                .map_err(|e| anyhow::anyhow!("cannot read the key file {}: {e}", f.display()))?;
+            let k = crate::fsutil::read_small_text(f, "the key file ")?;
             let k = k.trim().to_string();
             if k.is_empty() {
                 anyhow::bail!("the key file {} is empty", f.display());

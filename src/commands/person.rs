@@ -5,7 +5,7 @@ use crate::actions::identity;
 use crate::cli::{CredentialCmd, OrgRoleArg, PersonCmd};
 use crate::output::{emit, table};
 use crate::record::fact::{InvitePurpose, OrgRole};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::io::Write;
 
@@ -163,13 +163,14 @@ pub fn credential(ctx: &mut Ctx, cmd: CredentialCmd) -> Result<()> {
                 Some("the code you were given, starting fpi_"),
             )?;
             let passphrase = match (&passphrase_file, &save, term.as_deref_mut()) {
-                (Some(f), _, _) => std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read {}", f.display()))?
+                (Some(f), _, _) => crate::fsutil::read_small_text(f, "the passphrase file ")?
                     .lines()
                     .next()
                     .unwrap_or_default()
                     .to_string(),
                 (None, Some(f), _) => {
+                    // Before the invitation is used: a passphrase that cannot be saved is lost.
+                    ctx.check_output(f)?;
                     if f.exists() {
                         bail!(
                             "{} exists; choose a new file for your passphrase",
@@ -199,7 +200,7 @@ pub fn credential(ctx: &mut Ctx, cmd: CredentialCmd) -> Result<()> {
             let mut store = ctx.store()?;
             let p = store.write(|tx| identity::redeem_credential(tx, &invite, &passphrase))?;
             if let Some(f) = &save {
-                crate::fsutil::write_private(f, format!("{passphrase}\n").as_bytes())?;
+                ctx.write_private(f, format!("{passphrase}\n").as_bytes())?;
                 writeln!(
                     ctx.out,
                     "Passphrase set for {}; saved to {} (readable by you only). Use it with --as {:?} \

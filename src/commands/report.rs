@@ -23,11 +23,14 @@ pub fn run(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<()> {
+    if let Some(path) = output {
+        ctx.check_output(path)?;
+    }
     let store = ctx.store()?;
     let text = render(&store, vacancy, format)?;
     match output {
         Some(path) => {
-            super::write_private(path, text.as_bytes())?;
+            ctx.write_private(path, text.as_bytes())?;
             writeln!(ctx.out, "Wrote {}", path.display())?;
         }
         None => ctx.out.write_all(text.as_bytes())?,

@@ -5,7 +5,7 @@ use crate::cli::{Format, KeyCmd, VerifyArgs};
 use crate::output::{emit, table};
 use crate::record::chain::Receipt;
 use crate::record::fact::Fact;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -58,8 +58,13 @@ pub(crate) fn read_receipt(given: &str) -> Result<Receipt> {
     if let Some(r) = Receipt::find(given) {
         return Ok(r);
     }
-    let text = std::fs::read_to_string(given)
-        .with_context(|| format!("{given:?} is neither a receipt (N:HASH) nor a readable file"))?;
+    // A receipt file may be a whole report or audit: read up to the size of the largest CSV.
+    let bytes = crate::fsutil::read_limited(Path::new(given), crate::csvio::MAX_CSV_BYTES)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => anyhow!("{given} is {e}"),
+            _ => anyhow!("{given:?} is neither a receipt (N:HASH) nor a readable file ({e})"),
+        })?;
+    let text = String::from_utf8_lossy(&bytes);
     Receipt::find(&text).ok_or_else(|| anyhow!("{given} holds no receipt (N:HASH)"))
 }
 
@@ -70,8 +75,7 @@ pub fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<()> {
         .public_key
         .as_deref()
         .map(|p| {
-            let t = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read the public key {}", p.display()))?;
+            let t = crate::fsutil::read_small_text(p, "the public key ")?;
             let hex = t.split_whitespace().next().unwrap_or_default().to_string();
             crate::record::sign::public_key(&hex).map(|_| hex)
         })
@@ -276,12 +280,16 @@ pub fn log(ctx: &mut Ctx, limit: Option<usize>, format: Format) -> Result<()> {
 }
 
 pub fn backup(ctx: &mut Ctx, file: &Path) -> Result<()> {
+    ctx.not_the_database(file)?;
     let store = ctx.store()?;
-    store.backup(file)?;
+    let receipt = store.backup(file)?;
     writeln!(
         ctx.out,
-        "Backed up {} to {}",
+        "Backed up {} to {}: the copy holds the record up to receipt {receipt}.\n\
+         Check a copy is this one with `fairpanel --db {} verify --receipt {receipt}` \
+         (an empty or cut-short file fails).",
         store.path().display(),
+        file.display(),
         file.display()
     )?;
     Ok(())
@@ -342,8 +350,8 @@ pub fn key(ctx: &mut Ctx, cmd: KeyCmd) -> Result<()> {
                     pub_path.display()
                 );
             }
-            crate::fsutil::write_private(&out, format!("{secret}\n").as_bytes())?;
-            crate::fsutil::write_private(&pub_path, format!("{public}\n").as_bytes())?;
+            ctx.write_private(&out, format!("{secret}\n").as_bytes())?;
+            ctx.write_private(&pub_path, format!("{public}\n").as_bytes())?;
             writeln!(
                 ctx.out,
                 "Wrote the private key to {} (keep it away from the database: whoever holds it can sign) and the \
@@ -360,8 +368,7 @@ pub fn key(ctx: &mut Ctx, cmd: KeyCmd) -> Result<()> {
 }
 
 pub fn sign(ctx: &mut Ctx, key: &Path, format: Format) -> Result<()> {
-    let text = std::fs::read_to_string(key)
-        .with_context(|| format!("cannot read the private key {}", key.display()))?;
+    let text = crate::fsutil::read_small_text(key, "the private key ")?;
     let mut store = ctx.store()?;
     ctx.authenticate(&mut store, None)?;
     let signed = store.sign(text.trim())?;

@@ -28,18 +28,23 @@ use crate::stats::StatsError;
 
 /// Runs one `stats` subcommand, writing its result to `out`.
 pub fn run(cmd: &StatsCommand, out: &mut dyn Write) -> Result<()> {
-    let rendered = match cmd {
-        StatsCommand::Icc(args) => icc(args)?,
-        StatsCommand::Alpha(args) => alpha(args)?,
-        StatsCommand::Kendall(args) => kendall(args)?,
-        StatsCommand::Impact(args) => impact(args)?,
-        StatsCommand::Wres(args) => wres(args)?,
-        StatsCommand::Fisher(args) => fisher(args)?,
-        StatsCommand::Gtheory(args) => gtheory(args)?,
-        StatsCommand::Dif(args) => dif(args, false)?,
-        StatsCommand::DifLr(args) => dif(args, true)?,
+    let (rendered, format) = match cmd {
+        StatsCommand::Icc(args) => (icc(args)?, args.format),
+        StatsCommand::Alpha(args) => (alpha(args)?, args.format),
+        StatsCommand::Kendall(args) => (kendall(args)?, args.format),
+        StatsCommand::Impact(args) => (impact(args)?, args.format),
+        StatsCommand::Wres(args) => (wres(args)?, args.format),
+        StatsCommand::Fisher(args) => (fisher(args)?, args.format),
+        StatsCommand::Gtheory(args) => (gtheory(args)?, args.format),
+        StatsCommand::Dif(args) => (dif(args, false)?, args.format),
+        StatsCommand::DifLr(args) => (dif(args, true)?, args.format),
     };
-    out.write_all(rendered.as_bytes())?;
+    // Text goes to a terminal with names from the analyst's CSV in it; JSON is data, escaped as JSON.
+    let shown = match format {
+        StatsFormat::Text => crate::model::terminal_safe(&rendered),
+        StatsFormat::Json => std::borrow::Cow::Borrowed(rendered.as_str()),
+    };
+    out.write_all(shown.as_bytes())?;
     Ok(())
 }
 
@@ -1210,9 +1215,15 @@ fn fmt_p(p: f64) -> String {
 
 /// Columns padded to their widest cell; `right[i]` right-aligns column i. Trailing spaces are
 /// trimmed and empty trailing columns dropped so the table pastes cleanly.
+/// Names come from the analyst's CSV: each cell is made safe for the terminal (one line, no control
+/// or invisible characters) before widths are measured.
 fn render_table(headers: &[&str], rows: Vec<Vec<String>>, right: &[bool]) -> String {
-    let mut all: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
-    all.extend(rows);
+    let safe = |c: &str| crate::model::display_safe(c).into_owned();
+    let mut all: Vec<Vec<String>> = vec![headers.iter().map(|h| safe(h)).collect()];
+    all.extend(
+        rows.iter()
+            .map(|r| r.iter().map(|c| safe(c)).collect::<Vec<_>>()),
+    );
     let cols = headers.len();
     let used: Vec<bool> = (0..cols)
         .map(|j| all.iter().skip(1).any(|r| !r[j].is_empty()))

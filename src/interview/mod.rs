@@ -73,7 +73,7 @@ pub fn check_answer(
             bank.id
         );
     }
-    if evidence.trim().is_empty() {
+    if crate::model::is_blank(evidence) {
         bail!("an evidence note is required with every score: what did the candidate say or do?");
     }
     Ok(())

@@ -44,7 +44,7 @@ fn map_err(e: inquire::InquireError) -> anyhow::Error {
 
 impl Prompter for Terminal {
     fn select(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize> {
-        let mut p = inquire::Select::new(message, options.to_vec()).with_page_size(12);
+        let mut p = inquire::Select::new(message, shown(options)).with_page_size(12);
         if let Some(h) = help {
             p = p.with_help_message(h);
         }
@@ -66,7 +66,7 @@ impl Prompter for Terminal {
             let answer = p.prompt().map_err(map_err)?;
             match validate(&answer) {
                 None => return Ok(answer),
-                Some(msg) => eprintln!("  {msg}"),
+                Some(msg) => eprintln!("  {}", crate::model::display_safe(&msg)),
             }
         }
     }
@@ -84,7 +84,7 @@ impl Prompter for Terminal {
         options: &[String],
         defaults: &[usize],
     ) -> Result<Vec<usize>> {
-        let chosen = inquire::MultiSelect::new(message, options.to_vec())
+        let chosen = inquire::MultiSelect::new(message, shown(options))
             .with_default(defaults)
             .with_page_size(14)
             .raw_prompt()
@@ -101,9 +101,17 @@ impl Prompter for Terminal {
     }
 
     fn say(&mut self, text: &str) -> Result<()> {
-        println!("{text}");
+        println!("{}", crate::model::terminal_safe(text));
         Ok(())
     }
+}
+
+/// Options as the terminal shows them: names and question texts from the record, made safe.
+fn shown(options: &[String]) -> Vec<String> {
+    options
+        .iter()
+        .map(|o| crate::model::display_safe(o).into_owned())
+        .collect()
 }
 
 /// Scripted answers, for tests: each prompt takes the next answer. Selections match an option by its

@@ -95,9 +95,12 @@ pub fn run(
             "Evidence note",
             Some("what the candidate said or did that supports this score"),
             &|s: &str| {
+                if crate::model::is_blank(s) {
+                    return Some("an evidence note is required with every score".to_string());
+                }
                 crate::model::check_text(s.trim(), "the evidence note")
                     .err()
-                    .map(|_| "an evidence note is required with every score".to_string())
+                    .map(|e| e.to_string())
             },
         )?;
         store.write(|tx| {

@@ -103,8 +103,9 @@ impl Banks {
         if self.by_sha.contains_key(&sha) {
             return Err(format!("bank {} v{} is stored twice", b.id, b.version));
         }
-        let bank = crate::bank::parse(&b.yaml, &format!("bank {} stored in the record", b.id))
-            .map_err(|e| format!("the stored bank does not load: {e}"))?;
+        let bank =
+            crate::bank::parse_recorded(&b.yaml, &format!("bank {} stored in the record", b.id))
+                .map_err(|e| format!("the stored bank does not load: {e}"))?;
         if bank.id != b.id || bank.version != b.version {
             return Err("the stored bank's id or version differs from its event".into());
         }

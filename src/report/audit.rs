@@ -571,34 +571,11 @@ pub fn build(
         for r in reached[row].iter_mut().take(s + 1) {
             *r += p.n;
         }
-        let wres_add = |acc: &mut [u64; 5]| {
-            if s >= 1 {
-                match g.wres() {
-                    Some(ethnicity::WresGroup::White) => {
-                        acc[0] += p.n;
-                        if s == 4 {
-                            acc[1] += p.n;
-                        }
-                    }
-                    Some(ethnicity::WresGroup::Bme) => {
-                        acc[2] += p.n;
-                        if s == 4 {
-                            acc[3] += p.n;
-                        }
-                    }
-                    None => acc[4] += p.n,
-                }
-            }
-        };
         let band = band_of[p.vacancy as usize];
-        wres_add(&mut by_band[band]);
+        add_wres(&mut by_band[band], g, s, p.n);
         band_apps[band] += p.n;
-        let int = match p.internal {
-            None => 0,
-            Some(false) => 1,
-            Some(true) => 2,
-        };
-        wres_add(&mut by_internal[int]);
+        let int = internal_row(p.internal);
+        add_wres(&mut by_internal[int], g, s, p.n);
         internal_apps[int] += p.n;
         if let Some(w) = g.wres() {
             let e = per_vacancy[p.vacancy as usize].get_or_insert_default();
@@ -875,25 +852,74 @@ fn review_audit(data: &AuditData, t: u64) -> ReviewAudit {
     }
 }
 
-/// One vacancy's applicants reaching each stage by group, suppressed like the audit's funnel.
-pub fn funnel_of(records: &[crate::record::fact::Monitoring], threshold: u64) -> Vec<FunnelRow> {
-    let mut reached = [[0u64; 5]; 7];
-    for m in records {
-        let row = ROWS
-            .iter()
-            .position(|g| *g == group_of(&m.ethnicity))
-            .expect("every group has a row");
-        for r in reached[row].iter_mut().take(stage_index(&m.stage) + 1) {
-            *r += 1;
+/// What `n` applicants of group `g` whose furthest stage is `s` add to WRES's five figures (White
+/// shortlisted and appointed, BME shortlisted and appointed, not stated shortlisted).
+fn add_wres(acc: &mut [u64; 5], g: Group, s: usize, n: u64) {
+    if s >= 1 {
+        match g.wres() {
+            Some(ethnicity::WresGroup::White) => {
+                acc[0] += n;
+                if s == 4 {
+                    acc[1] += n;
+                }
+            }
+            Some(ethnicity::WresGroup::Bme) => {
+                acc[2] += n;
+                if s == 4 {
+                    acc[3] += n;
+                }
+            }
+            None => acc[4] += n,
         }
     }
-    let table: Vec<Vec<u64>> = reached.iter().map(|r| r.to_vec()).collect();
+}
+
+/// The internal/external split's row: not recorded, external, internal.
+fn internal_row(internal: Option<bool>) -> usize {
+    match internal {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    }
+}
+
+/// One vacancy's applicants reaching each stage by group, suppressed exactly as the audit of that
+/// vacancy alone suppresses its funnel: the same counts, subtotals, WRES figures and splits (one band,
+/// internal/external), so neither report shows a count the other hides.
+pub fn funnel_of(records: &[crate::record::fact::Monitoring], threshold: u64) -> Vec<FunnelRow> {
+    let mut reached = [[0u64; 5]; 7];
+    let (mut by_band, mut band_apps) = ([[0u64; 5]; 1], [0u64; 1]);
+    let (mut by_internal, mut internal_apps) = ([[0u64; 5]; 3], [0u64; 3]);
+    for m in records {
+        let g = group_of(&m.ethnicity);
+        let row = ROWS
+            .iter()
+            .position(|x| *x == g)
+            .expect("every group has a row");
+        let s = stage_index(&m.stage);
+        for r in reached[row].iter_mut().take(s + 1) {
+            *r += 1;
+        }
+        add_wres(&mut by_band[0], g, s, 1);
+        band_apps[0] += 1;
+        let int = internal_row(m.internal);
+        add_wres(&mut by_internal[int], g, s, 1);
+        internal_apps[int] += 1;
+    }
+    let linked = Linked::new(
+        &reached,
+        &by_band,
+        &band_apps,
+        &by_internal,
+        &internal_apps,
+        threshold,
+    );
     ROWS.iter()
-        .zip(suppression::suppress(&table, threshold))
+        .zip(linked.funnel)
         .map(|(g, reached)| FunnelRow {
             group: g.key(),
             label: g.label(),
-            reached,
+            reached: reached.to_vec(),
         })
         .collect()
 }

@@ -9,7 +9,8 @@
 use serde_json::Value;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::model::display_safe(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

@@ -415,7 +415,7 @@ fn build_with(
     };
     let names = Names { people };
     let bank = &v.bank;
-    let policy = crate::policy::parse(
+    let policy = crate::policy::parse_recorded(
         &v.policy_yaml,
         &format!("policy stored with vacancy {}", v.id),
     )
@@ -520,7 +520,7 @@ fn build_with(
                     ));
                 }
             }
-            let (mut num, mut den) = (0.0, 0.0);
+            let mut weighted: Vec<(f64, f64)> = Vec::new();
             for q in &v.questions {
                 let pairs: Vec<(String, i64, String, i64)> = sheets
                     .iter()
@@ -538,16 +538,17 @@ fn build_with(
                 let scores: Vec<i64> = pairs.iter().map(|p| p.1).collect();
                 let refs: Vec<(&str, i64)> = pairs.iter().map(|p| (p.0.as_str(), p.1)).collect();
                 let sp = divergence::spread(&refs, width, &policy.divergence);
-                let mean = scores.iter().sum::<i64>() as f64 / scores.len().max(1) as f64;
+                // Summed as f64: a stored bank's scale ends are not bounded, an i64 sum could overflow.
+                let mean =
+                    scores.iter().map(|&s| s as f64).sum::<f64>() / scores.len().max(1) as f64;
                 let counted_mean =
-                    pairs.iter().map(|p| p.3).sum::<i64>() as f64 / pairs.len().max(1) as f64;
+                    pairs.iter().map(|p| p.3 as f64).sum::<f64>() / pairs.len().max(1) as f64;
                 let agreed = v.moderation(&c.reference, q);
                 let question = bank
                     .question(q)
                     .expect("vacancy questions exist in its bank");
                 let value = agreed.map_or(counted_mean, |m| m.score as f64);
-                num += question.weight() * value;
-                den += question.weight();
+                weighted.push((question.weight(), value));
                 cells_owned.push((
                     c.reference.clone(),
                     q.clone(),
@@ -575,7 +576,7 @@ fn build_with(
                     agreed_reason: agreed.and_then(|m| m.reason.clone()),
                 });
             }
-            section.weighted_mean = (den > 0.0 && num.is_finite()).then(|| num / den);
+            section.weighted_mean = weighted_mean(&weighted);
         }
         candidates.push(section);
     }
@@ -1187,7 +1188,7 @@ pub fn review_required(v: &VacancyState, keys: &Keyring) -> Result<bool> {
     if v.decision().is_none() {
         return Ok(false);
     }
-    let policy = crate::policy::parse(
+    let policy = crate::policy::parse_recorded(
         &v.policy_yaml,
         &format!("policy stored with vacancy {}", v.id),
     )
@@ -1206,6 +1207,23 @@ pub fn review_required(v: &VacancyState, keys: &Keyring) -> Result<bool> {
     }
 }
 
+/// The mean of (weight, value) pairs. Weights are relative, so they are first divided by the largest:
+/// a bank stored before weights were capped may hold weights near `f64::MAX`, whose plain sums are
+/// infinite. `None` when nothing finite can be said (no pairs, or a weight that is not a positive
+/// finite number).
+pub fn weighted_mean(pairs: &[(f64, f64)]) -> Option<f64> {
+    let top = pairs.iter().map(|p| p.0).fold(0.0, f64::max);
+    if pairs.is_empty() || pairs.iter().any(|p| !(p.0.is_finite() && p.0 > 0.0)) || top <= 0.0 {
+        return None;
+    }
+    let (num, den) = pairs.iter().fold((0.0, 0.0), |(n, d), (w, x)| {
+        let w = w / top;
+        (n + w * x, d + w)
+    });
+    let mean = num / den;
+    mean.is_finite().then_some(mean)
+}
+
 /// The report from a verified read, with what was checked.
 pub fn from_loaded(l: &crate::store::Loaded) -> Result<DecisionReport> {
     let keys = l.keyring();
@@ -1220,4 +1238,23 @@ pub fn from_loaded(l: &crate::store::Loaded) -> Result<DecisionReport> {
         detail: l.integrity.sentence(),
     });
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::weighted_mean;
+
+    #[test]
+    fn weighted_means_stay_finite_whatever_the_weights() {
+        assert_eq!(weighted_mean(&[(1e308, 3.0), (1e308, 1.0)]), Some(2.0));
+        assert_eq!(
+            weighted_mean(&[(f64::MAX, 4.0), (f64::MAX, 2.0)]),
+            Some(3.0)
+        );
+        assert_eq!(weighted_mean(&[(2.0, 4.0), (1.0, 1.0)]), Some(3.0));
+        assert_eq!(weighted_mean(&[]), None);
+        for bad in [f64::INFINITY, f64::NAN, 0.0, -1.0] {
+            assert_eq!(weighted_mean(&[(bad, 4.0), (1.0, 2.0)]), None, "{bad}");
+        }
+    }
 }

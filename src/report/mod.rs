@@ -31,7 +31,9 @@ pub fn escape_markdown(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
+            // Reports are read in terminals too: no escape sequence or hidden character gets through.
+            c if crate::model::is_unsafe_char(c) => out.push('\u{FFFD}'),
             _ => out.push(c),
         }
     }
@@ -41,8 +43,11 @@ pub fn escape_markdown(s: &str) -> String {
 fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     let mut h = Handlebars::new();
     h.set_strict_mode(true);
-    if kind == Kind::Markdown {
-        h.register_escape_fn(escape_markdown);
+    match kind {
+        Kind::Markdown => h.register_escape_fn(escape_markdown),
+        Kind::Html => {
+            h.register_escape_fn(|s| handlebars::html_escape(&crate::model::display_safe(s)))
+        }
     }
     h.register_template_string("decision.md", DECISION_MD)?;
     h.register_template_string("decision.html", DECISION_HTML)?;
@@ -63,7 +68,7 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     Ok(h)
 }
 
-handlebars::handlebars_helper!(fmt1: |x: f64| format!("{x:.1}"));
+handlebars::handlebars_helper!(fmt1: |x: Json| match x.as_f64() { Some(v) => format!("{v:.1}"), None => dash(x) });
 handlebars::handlebars_helper!(inc: |i: u64| i + 1);
 
 // Formatting helpers take any JSON so that a missing value (null, or "suppressed") prints as such
@@ -110,6 +115,10 @@ mod tests {
         assert_eq!(
             escape_markdown("a|b *c* <x>\nnext"),
             "a\\|b \\*c\\* \\<x\\> next"
+        );
+        assert_eq!(
+            escape_markdown("a\u{1b}[2J\u{202E}b"),
+            "a\u{FFFD}\\[2J\u{FFFD}b"
         );
     }
 }

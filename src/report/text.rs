@@ -91,17 +91,18 @@ impl VacancyView {
 
 pub fn vacancy(v: &VacancyView) -> String {
     let x = v;
+    let safe = |t: &str| crate::model::display_safe(t).into_owned();
     let mut s = format!(
         "{} · {}\n  band: {}   service: {}\n  bank: {} v{}   policy: {}   created: {}\n  questions: {}\n\nPanel\n",
-        x.id,
-        x.title,
-        x.band.as_deref().unwrap_or("—"),
-        x.service.as_deref().unwrap_or("—"),
-        x.bank,
+        safe(&x.id),
+        safe(&x.title),
+        safe(x.band.as_deref().unwrap_or("—")),
+        safe(x.service.as_deref().unwrap_or("—")),
+        safe(&x.bank),
         x.bank_version,
-        x.policy_source,
-        x.created_at,
-        x.questions.join(", ")
+        safe(&x.policy_source),
+        safe(&x.created_at),
+        safe(&x.questions.join(", "))
     );
     let rows: Vec<Vec<String>> = v
         .panel
@@ -242,7 +243,7 @@ impl RevealView {
             })
             .collect();
         let totals = (0..section.panellists.len())
-            .map(|i| rows.iter().map(|r| r.scores[i]).sum())
+            .map(|i| rows.iter().fold(0i64, |t, r| t.saturating_add(r.scores[i])))
             .collect();
         Ok(RevealView {
             vacancy: v.id.clone(),
@@ -311,16 +312,16 @@ pub fn reveal(v: &RevealView) -> String {
     let mut total = vec!["total".to_string()];
     total.extend(v.totals.iter().map(|t| t.to_string()));
     rows.push(total);
+    let safe = |t: &str| crate::model::display_safe(t).into_owned();
     let mut s = format!(
         "Scores for {} · {} (scale {}..{}), all {} sheets sealed\n\n{}",
-        v.candidate,
-        v.vacancy,
+        safe(&v.candidate),
+        safe(&v.vacancy),
         v.scale[0],
         v.scale[1],
         v.panellists.len(),
         table(&header, &rows)
     );
-    let safe = |t: &str| crate::model::display_safe(t).into_owned();
     for c in &v.corrections {
         s.push_str(&format!(
             "\nCorrection after submission: {} changed {} from {} to {}: {}",

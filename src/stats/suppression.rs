@@ -3,17 +3,21 @@
 //! Rules, applied by [`suppress`]:
 //!
 //! 1. **Primary suppression**: a cell with `0 < count < threshold` is suppressed. Zeros are shown
-//!    (a zero discloses nothing about an individual, and hiding zeros would make small counts
-//!    easier to spot by elimination).
-//! 2. **Complementary suppression**, repeated until nothing changes: in any row or column of two
+//!    where something else in their line is: beside shown counts a zero discloses nothing about
+//!    anyone, and hiding it would make small counts easier to spot by elimination.
+//! 2. **Zeros that point at someone**, repeated with rule 3: in a row or column whose non-zero cells
+//!    are all hidden, every zero is hidden too. The line's total (or its total less what is shown)
+//!    gives the hidden people's number, and each zero beside them says a group they are not in: at
+//!    a vacancy's one appointment, the zeros of every other group name the appointed person's.
+//!    Hiding one zero as a decoy would not do: the rule that picks it gives it away.
+//! 3. **Complementary suppression**, repeated until nothing changes: in any row or column of two
 //!    or more cells that has exactly one suppressed cell, the hidden value could be recovered as
 //!    the line total minus the shown cells, so one more cell in that line is suppressed — the
-//!    smallest shown non-zero cell (first in reading order on ties); if the line has no shown
-//!    non-zero cell, its first shown zero. Every pass suppresses at least one new cell, so this
-//!    ends.
+//!    smallest shown non-zero cell (first in reading order on ties). Every pass suppresses at least
+//!    one new cell, so this ends.
 //!
-//! Invariant afterwards: no row or column with at least two cells contains exactly one suppressed
-//! cell. A table with a single row or column cannot be protected this way (each cell is its own
+//! Invariants afterwards: no row or column with at least two cells contains exactly one suppressed
+//! cell, and none shows a zero beside hidden cells unless it also shows a non-zero count. A table with a single row or column cannot be protected this way (each cell is its own
 //! line total), so callers must not publish those totals.
 //!
 //! Figures published in several places are linked: a group's subtotal, or one figure split by band
@@ -116,31 +120,35 @@ pub fn suppress_linked(
     }
 }
 
-/// If `line` has exactly one suppressed cell, suppresses a complement; returns whether it did.
+/// Applies rules 2 and 3 to one line; returns whether it hid anything.
 fn protect_line(out: &mut [Cell], line: &[usize], pinned: &[usize]) -> bool {
     if line.len() < 2 {
         return false;
     }
     let hidden = line.iter().filter(|&&i| out[i].is_suppressed()).count();
-    if hidden != 1 {
+    if hidden == 0 {
         return false;
     }
-    let shown = line.iter().filter_map(|&i| match out[i] {
-        Cell::Shown(v) if !pinned.contains(&i) => Some((v, i)),
-        _ => None,
-    });
-    // Smallest non-zero first; zeros only when nothing else is left. min_by_key keeps the first.
-    let pick = shown
-        .clone()
-        .filter(|(v, _)| *v > 0)
-        .min_by_key(|(v, _)| *v)
-        .or_else(|| shown.clone().next());
-    match pick {
-        Some((_, i)) => {
+    let shown: Vec<(u64, usize)> = line
+        .iter()
+        .filter_map(|&i| match out[i] {
+            Cell::Shown(v) if !pinned.contains(&i) => Some((v, i)),
+            _ => None,
+        })
+        .collect();
+    // Smallest non-zero; min_by_key keeps the first on ties.
+    match shown.iter().filter(|(v, _)| *v > 0).min_by_key(|(v, _)| *v) {
+        Some(&(_, i)) if hidden == 1 => {
             out[i] = Cell::Suppressed;
             true
         }
-        None => false,
+        Some(_) => false,
+        None => {
+            for &(_, i) in &shown {
+                out[i] = Cell::Suppressed;
+            }
+            !shown.is_empty()
+        }
     }
 }
 

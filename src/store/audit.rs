@@ -415,8 +415,8 @@ fn read_plans(conn: &Connection, vacancies: &Vacancies) -> Result<Plans> {
                 conn.query_row("SELECT yaml FROM banks WHERE sha256 = ?1", [b], |r| {
                     r.get(0)
                 })?;
-            let bank =
-                crate::bank::parse(&yaml, "stored bank").map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bank = crate::bank::parse_recorded(&yaml, "stored bank")
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             e.insert(
                 bank.questions
                     .into_iter()
@@ -615,8 +615,8 @@ fn snapshot(conn: &Connection) -> Result<i64> {
 
 /// A second connection to the same file, for reading in parallel. Opened on the thread that uses it,
 /// so an encrypted database's key derivation overlaps the other thread's reading.
-fn open_reader(path: &std::path::Path, key: Option<&str>, read_only: bool) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, reader_flags(read_only))
+fn open_reader(path: &std::path::Path, key: Option<&str>, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open {} a second time", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     if let Some(k) = key {
@@ -625,24 +625,17 @@ fn open_reader(path: &std::path::Path, key: Option<&str>, read_only: bool) -> Re
     Ok(conn)
 }
 
-/// Read-only connections for a read-only database.
-fn reader_flags(read_only: bool) -> OpenFlags {
-    if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    }
-}
-
+/// Flags for a second connection: as the store's own was opened (read-only ones possibly by an
+/// immutable URI, see [`Store::open`]).
 /// Runs `read` in a read transaction on a new connection; returns its snapshot's last event number
 /// with the result, so readers on several connections can check they saw the same data.
 fn on_reader<T>(
     path: &std::path::Path,
     key: Option<&str>,
-    read_only: bool,
+    flags: OpenFlags,
     read: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<(i64, T)> {
-    let reader = open_reader(path, key, read_only)?;
+    let reader = open_reader(path, key, flags)?;
     let tx = begin_read(&reader)?;
     let seq = snapshot(&tx)?;
     Ok((seq, read(&tx)?))
@@ -658,9 +651,9 @@ impl Store {
             let main_seq = snapshot(&main)?;
             let (index, path, key, ro) = (
                 &vacancies.index,
-                &self.path,
+                &self.opened,
                 self.key.as_deref(),
-                self.read_only,
+                super::reader_flags(self.read_only, self.opened != self.path),
             );
             // Two more connections, each reading one big table in parallel with this one.
             let (candidates, monitoring, scores) = std::thread::scope(|s| {
@@ -743,18 +736,30 @@ mod tests {
             }
         };
         store.write(add("First")).unwrap();
-        let early = open_reader(&path, None, false).unwrap();
+        let early = open_reader(&path, None, crate::store::reader_flags(false, false)).unwrap();
         let early = begin_read(&early).unwrap();
         let before = snapshot(&early).unwrap();
         store.write(add("Second")).unwrap();
-        let (after, _) = on_reader(&path, None, false, |_| Ok(())).unwrap();
+        let (after, _) = on_reader(
+            &path,
+            None,
+            crate::store::reader_flags(false, false),
+            |_| Ok(()),
+        )
+        .unwrap();
         assert_ne!(before, after);
         assert_eq!(
             snapshot(&early).unwrap(),
             before,
             "the early reader kept its snapshot"
         );
-        let (again, _) = on_reader(&path, None, false, |_| Ok(())).unwrap();
+        let (again, _) = on_reader(
+            &path,
+            None,
+            crate::store::reader_flags(false, false),
+            |_| Ok(()),
+        )
+        .unwrap();
         assert_eq!(again, after, "no write, same snapshot");
     }
 }

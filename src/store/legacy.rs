@@ -329,7 +329,8 @@ pub fn upgrade(tx: &rusqlite::Transaction<'_>) -> Result<()> {
                     .cloned()
                     .ok_or_else(|| anyhow!("old bank missing"))?;
                 if stored_banks.insert(sha.clone()) && !t.bank_stored(&sha)? {
-                    let b = crate::bank::parse(&yaml, "stored bank").map_err(|e| anyhow!("{e}"))?;
+                    let b = crate::bank::parse_recorded(&yaml, "stored bank")
+                        .map_err(|e| anyhow!("{e}"))?;
                     t.set_actor(who.clone());
                     t.append_at(
                         Scope::Bank(sha.clone()),

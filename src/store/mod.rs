@@ -59,6 +59,9 @@ pub struct Store {
     /// The database encryption key, kept so backups are encrypted with it too.
     key: Option<String>,
     read_only: bool,
+    /// What SQLite was given to open it: the path, or an immutable URI (see [`Store::open`]), for
+    /// opening more readers the same way.
+    opened: PathBuf,
 }
 
 /// The database location: `--db`, else `FAIRPANEL_DB` (both handled by clap), else the platform data dir.
@@ -143,18 +146,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Another connection to a database already opened, for reading on another thread.
-pub(crate) fn reader_connection(
-    path: &Path,
-    key: Option<&str>,
-    read_only: bool,
-) -> Result<Connection> {
-    let flags = if read_only {
+/// Flags for another connection opened the way the store's was (read-only or not; `uri` when the
+/// store opened an immutable URI).
+pub(crate) fn reader_flags(read_only: bool, uri: bool) -> OpenFlags {
+    let f = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    connect(path, flags, key)
+    if uri {
+        f | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        f
+    }
 }
 
 /// Refuse anything at `path` that is not a regular file, before touching it.
@@ -221,14 +225,19 @@ impl Store {
             make_private(path)?;
         }
         let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let attempt = |flags| -> Result<Store> {
-            let conn = connect(path, flags, key)?;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |target: &Path, flags: OpenFlags| -> Result<Store> {
+            let conn = connect(target, flags, key)?;
+            // SQLite opens a write-protected file read-only even when asked for read-write.
+            let read_only = !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE)
+                || conn.is_readonly(rusqlite::MAIN_DB)?;
             let store = Store {
                 conn,
                 path: path.to_path_buf(),
                 actor: actor.clone(),
                 key: key.map(str::to_string),
-                read_only: !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE),
+                read_only,
+                opened: target.to_path_buf(),
             };
             store
                 .identify()
@@ -241,13 +250,46 @@ impl Store {
                 })?;
             Ok(store)
         };
-        let mut store = match attempt(rw) {
-            Ok(s) => s,
-            Err(e) if is_read_only_error(&e) => {
-                attempt(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                    .with_context(|| format!("{} could only be opened read-only", path.display()))?
+        // Read-only. With no write-ahead log content and no shared-memory file (so no connection
+        // has it open: each one in WAL mode maps that file, and the last to close removes it), the
+        // file is opened as immutable, which makes nothing beside it: a reader that makes those
+        // files for a write-protected database leaves them write-protected too, and then the owner
+        // cannot write once the protection is lifted. Otherwise as usual, through those files, and
+        // failing that (a directory no one may write to) as immutable if the log holds nothing.
+        let wal = sibling(path, "-wal");
+        let wal_empty = || std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+        let immutable = || attempt(&immutable_uri(path), ro | OpenFlags::SQLITE_OPEN_URI);
+        let read_only = || -> Result<Store> {
+            if wal_empty() && !sibling(path, "-shm").exists() {
+                return immutable();
             }
-            Err(e) => return Err(e),
+            match attempt(path, ro) {
+                Err(e) if is_read_only_error(&e) => {
+                    if !wal_empty() {
+                        bail!(
+                            "{} is read-only here and its write-ahead log {} holds changes that cannot be \
+                             read without writing beside it; open it once where its directory is writable",
+                            path.display(),
+                            wal.display()
+                        );
+                    }
+                    immutable()
+                }
+                other => other,
+            }
+            .with_context(|| format!("{} could only be opened read-only", path.display()))
+        };
+        // A write-protected file is read as one from the start (SQLite would open it read-only anyway,
+        // after making those files).
+        let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        let mut store = if !writable {
+            read_only()?
+        } else {
+            match attempt(path, rw) {
+                Ok(s) => s,
+                Err(e) if is_read_only_error(&e) => read_only()?,
+                Err(e) => return Err(e),
+            }
         };
         if !store.read_only {
             let setup = (|| -> Result<()> {
@@ -259,11 +301,7 @@ impl Store {
             })();
             match setup {
                 Ok(()) => {}
-                Err(e) if is_read_only_error(&e) => {
-                    store = attempt(
-                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                }
+                Err(e) if is_read_only_error(&e) => store = read_only()?,
                 Err(e) => return Err(e),
             }
         }
@@ -279,6 +317,14 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Opens further connections to what this store opened, the same way (a read-only or immutable
+    /// file stays so), for reading on other threads.
+    pub(crate) fn reader(&self) -> impl Fn() -> Result<Connection> + Send + Sync + 'static {
+        let (path, key) = (self.opened.clone(), self.key.clone());
+        let flags = reader_flags(self.read_only, self.opened != self.path);
+        move || connect(&path, flags, key.as_deref())
     }
 
     /// Decide, without writing, whether this file is ours, new, or to be refused.
@@ -386,14 +432,15 @@ impl Store {
     }
 
     /// Copy the database with SQLite's online backup API (safe while others write), to a temporary
-    /// file renamed into place only when complete, so an interrupted backup leaves nothing that looks
-    /// like one.
-    pub fn backup(&self, to: &Path) -> Result<()> {
+    /// file linked into place only when complete, flushed and checked, so the backup's name never
+    /// holds a partial copy. Returns the receipt of what the copy holds: `verify --receipt` on the copy
+    /// proves it is that record (an empty or cut-short file fails).
+    pub fn backup(&self, to: &Path) -> Result<crate::record::chain::Receipt> {
         if to.exists() || to.is_symlink() {
             bail!("{} exists; choose a new file for the backup", to.display());
         }
         let tmp = crate::fsutil::temp_beside(to)?;
-        let result = (|| -> Result<()> {
+        let result = (|| -> Result<crate::record::chain::Receipt> {
             let mut dst = Connection::open(&tmp)?;
             if let Some(k) = &self.key {
                 dst.pragma_update(None, "key", k)?;
@@ -407,12 +454,15 @@ impl Store {
             if ok != "ok" {
                 bail!("the backup copy failed its check: {ok}");
             }
+            // What the copy holds, read from the copy itself.
+            let receipt = log::tail(&dst)?.receipt;
             drop(dst);
             crate::fsutil::sync_file(&tmp)?;
-            crate::fsutil::rename_new(&tmp, to)
+            crate::fsutil::rename_new(&tmp, to)?;
+            Ok(receipt)
         })();
         if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+            crate::fsutil::discard(&tmp);
         }
         result.with_context(|| format!("backing up to {}", to.display()))
     }
@@ -945,6 +995,30 @@ impl<'a> Tx<'a> {
         }
         Ok(())
     }
+}
+
+/// `path` with `suffix` added to its file name (`team.db` → `team.db-wal`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// An SQLite URI opening `path` as immutable (no locks, no WAL files), its bytes percent-encoded so
+/// that `?`, `#` and `%` in a file name stay part of it.
+fn immutable_uri(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(*b as char)
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    PathBuf::from(uri)
 }
 
 /// Create an empty file readable and writable by its owner only (and its directory, if missing).

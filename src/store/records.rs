@@ -187,7 +187,7 @@ impl Store {
             [id],
             |r| r.get(0),
         )?;
-        crate::bank::parse(&yaml, &format!("bank stored with vacancy {id}"))
+        crate::bank::parse_recorded(&yaml, &format!("bank stored with vacancy {id}"))
             .map_err(|e| anyhow!("{e}"))
     }
 
@@ -197,7 +197,7 @@ impl Store {
             [id],
             |r| r.get(0),
         )?;
-        crate::policy::parse(&yaml, &format!("policy stored with vacancy {id}"))
+        crate::policy::parse_recorded(&yaml, &format!("policy stored with vacancy {id}"))
             .map_err(|e| anyhow!("{e}"))
     }
 

@@ -948,8 +948,7 @@ fn schema_of(c: &Connection) -> Result<Vec<(String, String, String)>> {
 impl super::Store {
     /// Replay the whole log and compare everything stored with it.
     pub fn verify(&self) -> Result<VerifyReport> {
-        let (path, key, ro) = (self.path.clone(), self.key.clone(), self.read_only);
-        let reader = move || super::reader_connection(&path, key.as_deref(), ro);
+        let reader = self.reader();
         self.read(|conn| verify_on(conn, &reader))
     }
 

@@ -24,6 +24,27 @@ pub fn command_on(db: &Path) -> Command {
     c
 }
 
+/// The binary on `db` with its address space capped at 2 GiB (and no prompts, a fixed clock): input
+/// that makes it read or expand without bound ends in a failed allocation (a signal, no exit code)
+/// instead of exhausting the machine running the tests.
+pub fn capped(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("fairpanel"))
+        .arg("--db")
+        .arg(db)
+        .arg("--no-input")
+        .args(args)
+        .env_remove("FAIRPANEL_DB")
+        .env_remove("FAIRPANEL_AS")
+        .env_remove("FAIRPANEL_CREDENTIAL")
+        .env_remove("FAIRPANEL_CREDENTIAL_FILE")
+        .env("FAIRPANEL_NOW", "2026-11-26T10:00:00Z")
+        .output()
+        .unwrap()
+}
+
 /// Run on `db` and assert success; returns stdout.
 pub fn ok_on(db: &Path, args: &[&str]) -> String {
     let out = command_on(db).args(args).output().unwrap();
