@@ -17,6 +17,7 @@ pub mod output;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod synth;

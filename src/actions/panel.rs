@@ -203,6 +203,48 @@ pub fn stand_down(tx: &mut Tx<'_>, vacancy: &str, name: &str, reason: &str) -> R
     })
 }
 
+/// A panellist's personal link for the browser: a one-time web invitation. Whoever opens it scores as
+/// that panellist, so only the vacancy's chair, HR or the panellist themself may have one issued.
+pub fn web_invite(tx: &mut Tx<'_>, vacancy: &str, name: &str) -> Result<(String, String)> {
+    let person = member(tx, vacancy, name)?;
+    let me = super::acting_person(tx, "issuing a personal scoring link")?;
+    let chair = tx.vacancy(vacancy)?.chair().map(|c| c.person);
+    if me != person && chair != Some(me) && !tx.person(me)?.has(OrgRole::Hr) {
+        bail!("only the chair of {vacancy}, HR or {name} may have {name}'s personal link issued");
+    }
+    if tx.vacancy(vacancy)?.member(person).is_some_and(|m| !m.active()) {
+        bail!("{name} has stood down from the panel for {vacancy}");
+    }
+    identity::invite(tx, person, InvitePurpose::Web)
+}
+
+/// End every live browser session of a panellist: the chair's act (or their own), recorded.
+/// Returns how many were ended.
+pub fn sign_out(tx: &mut Tx<'_>, vacancy: &str, name: &str, reason: &str) -> Result<usize> {
+    crate::model::check_text(reason, "the reason")?;
+    if crate::model::is_blank(reason) {
+        bail!("signing someone out needs a reason");
+    }
+    let person = member(tx, vacancy, name)?;
+    if super::acting_person(tx, "signing a panellist out")? != person {
+        super::require_chair(tx, vacancy, "signing a panellist out")?;
+    }
+    let now = crate::model::now();
+    let live: Vec<String> = tx
+        .person(person)?
+        .sessions
+        .iter()
+        .filter(|s| {
+            s.ended.is_none() && crate::record::time_before(&now, &s.expires_at).unwrap_or(false)
+        })
+        .map(|s| s.token_sha256.clone())
+        .collect();
+    for s in &live {
+        identity::end_session(tx, person, s, reason.trim())?;
+    }
+    Ok(live.len())
+}
+
 /// Correct a person's name (a typo at setup, or a change of name) on the record. Once they hold a
 /// passphrase only they, or HR, may.
 pub fn rename(tx: &mut Tx<'_>, old: &str, new: &str, reason: &str) -> Result<()> {

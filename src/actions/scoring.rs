@@ -164,6 +164,50 @@ pub fn answer(tx: &mut Tx<'_>, g: Given<'_>) -> Result<Saved> {
     })
 }
 
+/// As [`answer`], but an answer the same as the sheet's latest for that question is not recorded
+/// again (a repeated autosave or a retried request); returns the outcome and whether it was recorded.
+pub fn answer_if_changed(tx: &mut Tx<'_>, g: Given<'_>) -> Result<(Saved, bool)> {
+    if g.correction.is_none() && g.transcribed.is_none() {
+        if let Some(person) = tx.person_named(g.panellist)?.map(|p| p.id) {
+            let v = tx.vacancy(g.vacancy)?;
+            let same = v
+                .sheet(g.reference, person)
+                .filter(|s| s.submitted.is_none() && s.withdrawn.is_none())
+                .and_then(|s| s.latest_answer(g.question))
+                .filter(|e| e.score == g.score)
+                .map(|e| e.evidence.clone());
+            if let Some(sealed) = same {
+                let questions = v.questions.len();
+                let answered = v.sheet(g.reference, person).map_or(0, |s| {
+                    v.questions
+                        .iter()
+                        .filter(|q| s.latest_answer(q).is_some())
+                        .count()
+                });
+                let held = tx
+                    .keyring()
+                    .read(crate::record::seal::Purpose::Evidence, &sealed)?;
+                if held.as_deref() == Some(g.evidence.trim()) {
+                    // The rules still apply: only the panellist, on an open sheet, gets this far.
+                    may_act_for(tx, person, g.panellist, None)?;
+                    return Ok((
+                        Saved {
+                            question: g.question.to_string(),
+                            score: g.score,
+                            answered,
+                            questions,
+                            correction: false,
+                            transcribed: false,
+                        },
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    Ok((answer(tx, g)?, true))
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Submitted {
     pub submitted: usize,

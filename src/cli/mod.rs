@@ -242,6 +242,9 @@ pub enum Command {
     /// Signing keys for `fairpanel sign`
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Serve the panel's scoring pages and JSON API, so each panellist scores on their own device while
+    /// the database stays on this machine. Prints your personal link when you act --as yourself
+    Serve(ServeArgs),
     /// Write the decision report for a vacancy
     Report {
         vacancy: String,
@@ -251,6 +254,31 @@ pub enum Command {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8470, or this machine's local network
+    /// address with --lan]; port 0 picks a free one
+    #[arg(long, value_name = "ADDR")]
+    pub addr: Option<String>,
+    /// Listen on the local network so panellists' own laptops, tablets and phones can reach it
+    #[arg(long)]
+    pub lan: bool,
+    /// Use HTTPS, with a self-signed certificate made on first start and kept beside the database
+    /// (or the trust's own, with --cert and --key)
+    #[arg(long)]
+    pub tls: bool,
+    /// Certificate chain (PEM) the trust provides; implies --tls
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Name this address in links (e.g. a host name panellists' devices know) instead of the one
+    /// listened on
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -384,6 +412,27 @@ pub enum PanelCmd {
         vacancy: String,
         #[command(flatten)]
         format: FormatArg,
+    },
+    /// A panellist's personal link for scoring in a browser (`fairpanel serve` must be running), with a
+    /// QR code to scan; one-time, it becomes a session on the device that opens it. The chair's to give
+    Invite {
+        vacancy: String,
+        #[arg(long)]
+        panellist: String,
+        /// The server's address, when it is not the one `fairpanel serve` recorded beside the database
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// End a panellist's browser sessions (a lost phone, a link given to the wrong person): the
+    /// chair's act, recorded
+    SignOut {
+        vacancy: String,
+        /// The panellist
+        name: String,
+        #[arg(long)]
+        reason: String,
     },
     /// Declare a panellist's conflict of interest with a candidate
     Conflict {

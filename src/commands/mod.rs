@@ -13,6 +13,7 @@ mod person;
 mod report;
 mod review;
 mod scoring;
+mod serve;
 mod setup;
 pub mod stats;
 mod vacancy;
@@ -308,6 +309,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
         }
         Command::Review(a) => fairness::run(&mut ctx, a),
         Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
+        Command::Serve(a) => serve::serve(&mut ctx, a),
         Command::Report {
             vacancy,
             format,

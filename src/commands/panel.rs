@@ -79,6 +79,17 @@ pub fn run(ctx: &mut Ctx, cmd: PanelCmd) -> Result<()> {
                 )
             })
         }
+        PanelCmd::Invite {
+            vacancy,
+            panellist,
+            url,
+            format,
+        } => super::serve::invite(ctx, &vacancy, &panellist, url, format.format),
+        PanelCmd::SignOut {
+            vacancy,
+            name,
+            reason,
+        } => super::serve::sign_out(ctx, &vacancy, &name, &reason),
         PanelCmd::Check { vacancy, format } => {
             super::review::panel_check(ctx, &vacancy, format.format)
         }

@@ -516,6 +516,43 @@ impl Store {
         })
     }
 
+    /// The person whose live browser session has this SHA-256, from their checked record; `None`
+    /// when no session has it, or it has ended or expired.
+    pub fn session(&self, token_sha256: &str) -> Result<Option<crate::record::people::Person>> {
+        self.read(|c| {
+            let id: Option<i64> = c
+                .query_row(
+                    "SELECT person FROM sessions WHERE token_sha256 = ?1",
+                    [token_sha256],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let mut people = People::default();
+            log::load_person(c, id, &mut people, &log::tail(c)?)?;
+            let now = crate::model::now();
+            Ok(people
+                .get(id)
+                .filter(|p| p.live_session(token_sha256, &now).is_some())
+                .cloned())
+        })
+    }
+
+    /// The vacancies whose panel a person sits on (from the derived table; each is checked when
+    /// loaded): id and whether they chair it, oldest first.
+    pub fn panels_of(&self, person: i64) -> Result<Vec<(String, bool)>> {
+        self.read(|c| {
+            let rows = c
+                .prepare(
+                    "SELECT p.vacancy, p.role = 'chair' FROM panellists p JOIN vacancies v ON v.id = p.vacancy
+                     WHERE p.person = ?1 AND p.stood_down = 0 ORDER BY v.created_at, v.id",
+                )?
+                .query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Everyone, from their checked records, by id.
     pub fn people(&self) -> Result<People> {
         self.read(|c| {
