@@ -212,7 +212,11 @@ pub fn web_invite(tx: &mut Tx<'_>, vacancy: &str, name: &str) -> Result<(String,
     if me != person && chair != Some(me) && !tx.person(me)?.has(OrgRole::Hr) {
         bail!("only the chair of {vacancy}, HR or {name} may have {name}'s personal link issued");
     }
-    if tx.vacancy(vacancy)?.member(person).is_some_and(|m| !m.active()) {
+    if tx
+        .vacancy(vacancy)?
+        .member(person)
+        .is_some_and(|m| !m.active())
+    {
         bail!("{name} has stood down from the panel for {vacancy}");
     }
     identity::invite(tx, person, InvitePurpose::Web)

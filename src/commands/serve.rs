@@ -26,7 +26,10 @@ pub fn serve(ctx: &mut Ctx, a: ServeArgs) -> Result<()> {
         let Some(id) = me else { return Ok(None) };
         let (token, expires) = store.write(|tx| identity::invite(tx, id, InvitePurpose::Web))?;
         let url = crate::serve::join_url(base, &token);
-        Ok(Some((format!("{url}\n{}", crate::serve::qr(&url)), expires)))
+        Ok(Some((
+            format!("{url}\n{}", crate::serve::qr(&url)),
+            expires,
+        )))
     })
 }
 
@@ -55,7 +58,10 @@ pub fn invite(
         })?,
     };
     if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(crate::Usage(format!("--url {base:?} needs to start with http:// or https://")).into());
+        return Err(crate::Usage(format!(
+            "--url {base:?} needs to start with http:// or https://"
+        ))
+        .into());
     }
     ctx.authenticate(&mut store, None)?;
     let (token, expires_at) = store.write(|tx| act::web_invite(tx, vacancy, panellist))?;

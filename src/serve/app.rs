@@ -97,7 +97,12 @@ impl Fail {
 }
 
 impl App {
-    pub fn new(store: Store, secure: bool, origin: &str, hosts: Vec<String>) -> anyhow::Result<App> {
+    pub fn new(
+        store: Store,
+        secure: bool,
+        origin: &str,
+        hosts: Vec<String>,
+    ) -> anyhow::Result<App> {
         let mut hbs = Handlebars::new();
         // Optional fields (an error, a probe list) are simply absent: not strict.
         hbs.set_strict_mode(false);
@@ -144,11 +149,17 @@ impl App {
             .route("/join", post(join))
             .route("/signout", post(sign_out_self))
             .route("/score/{vacancy}", get(candidates_page))
-            .route("/score/{vacancy}/{candidate}", get(question_page).post(answer_form))
+            .route(
+                "/score/{vacancy}/{candidate}",
+                get(question_page).post(answer_form),
+            )
             .route("/score/{vacancy}/{candidate}/review", get(review_page))
             .route("/score/{vacancy}/{candidate}/submit", post(submit_form))
             .route("/reveal/{vacancy}/{candidate}", get(reveal_page))
-            .route("/reveal/{vacancy}/{candidate}/moderate", post(moderate_form))
+            .route(
+                "/reveal/{vacancy}/{candidate}/moderate",
+                post(moderate_form),
+            )
             .route("/chair/{vacancy}", get(board_page))
             .route("/chair/{vacancy}/decide", post(decide_form))
             .route("/chair/{vacancy}/stand-down", post(stand_down_form))
@@ -163,21 +174,26 @@ impl App {
                 "/api/v1/sheets/{vacancy}/{candidate}/answers/{question}",
                 put(api_answer),
             )
-            .route("/api/v1/sheets/{vacancy}/{candidate}/submit", post(api_submit))
+            .route(
+                "/api/v1/sheets/{vacancy}/{candidate}/submit",
+                post(api_submit),
+            )
             .route("/api/v1/reveal/{vacancy}/{candidate}", get(api_reveal))
             .route("/api/v1/board/{vacancy}", get(api_board))
             .fallback(not_found)
             .layer(DefaultBodyLimit::max(MAX_BODY))
-            .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
             .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 REQUEST_TIME,
             ))
-            .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
-            ));
+            .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
+            .layer(
+                tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CSP),
+                ),
+            );
         for (name, value) in headers {
             r = r.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
                 name,
@@ -452,8 +468,11 @@ async fn guard(
 
 async fn not_found(State(app): State<Shared>, method: Method, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return Fail::new(StatusCode::NOT_FOUND, format!("no such API call: {method} {}", uri.path()))
-            .api();
+        return Fail::new(
+            StatusCode::NOT_FOUND,
+            format!("no such API call: {method} {}", uri.path()),
+        )
+        .api();
     }
     app.page_fail(
         Fail::new(StatusCode::NOT_FOUND, "There is no page at this address."),
@@ -470,7 +489,11 @@ async fn app_js() -> Response {
 }
 
 async fn style_css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE_CSS).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLE_CSS,
+    )
+        .into_response()
 }
 
 // ---------- signing in ----------
@@ -730,7 +753,15 @@ async fn api_answer(
     };
     match app
         .as_person(&s, move |store, me| {
-            save_answer(store, me, &vacancy, &candidate, &question, b.score, &b.evidence)
+            save_answer(
+                store,
+                me,
+                &vacancy,
+                &candidate,
+                &question,
+                b.score,
+                &b.evidence,
+            )
         })
         .await
     {
@@ -774,7 +805,9 @@ async fn api_submit(
         return e.api();
     }
     match app
-        .as_person(&s, move |store, me| submit_sheet(store, me, &vacancy, &candidate))
+        .as_person(&s, move |store, me| {
+            submit_sheet(store, me, &vacancy, &candidate)
+        })
         .await
     {
         Ok(v) => Json(v).into_response(),
@@ -791,7 +824,9 @@ fn reveal_view(
 ) -> Result<(Loaded, crate::report::text::RevealView), Fail> {
     let l = load(store, vacancy)?;
     if l.state.member(me.id).is_none() {
-        return Err(Fail::forbidden(format!("you are not on the panel for {vacancy}")));
+        return Err(Fail::forbidden(format!(
+            "you are not on the panel for {vacancy}"
+        )));
     }
     if l.state.candidate(candidate).is_none_or(|c| !c.interview) {
         return Err(Fail::new(
@@ -799,12 +834,32 @@ fn reveal_view(
             format!("vacancy {vacancy} has no candidate {candidate:?}"),
         ));
     }
-    let v = crate::report::text::RevealView::build(&l, candidate).map_err(|e| {
-        match Fail::of(e) {
+    if !l.state.is_revealed(candidate) {
+        // Who is still out, and nothing more (not how far anyone has got).
+        let waiting: Vec<String> = l
+            .state
+            .active_panel()
+            .filter(|m| {
+                !l.state
+                    .sheet(candidate, m.person)
+                    .is_some_and(|s| s.submitted.is_some() && s.is_live())
+            })
+            .map(|m| {
+                l.people
+                    .get(m.person)
+                    .map_or_else(|| format!("person {}", m.person), |p| p.name.clone())
+            })
+            .collect();
+        return Err(Fail::forbidden(format!(
+            "the scores for {candidate} are sealed until every panellist has submitted: not yet submitted: {}",
+            waiting.join(", ")
+        )));
+    }
+    let v =
+        crate::report::text::RevealView::build(&l, candidate).map_err(|e| match Fail::of(e) {
             f if f.status.is_server_error() => f,
             f => Fail::forbidden(f.message),
-        }
-    })?;
+        })?;
     Ok((l, v))
 }
 
@@ -841,7 +896,9 @@ async fn api_board(
         .as_person(&s, move |store, me| {
             let l = load(store, &vacancy)?;
             if l.state.member(me.id).is_none() {
-                return Err(Fail::forbidden(format!("you are not on the panel for {vacancy}")));
+                return Err(Fail::forbidden(format!(
+                    "you are not on the panel for {vacancy}"
+                )));
             }
             Ok(views::board(&l))
         })
@@ -857,7 +914,11 @@ async fn api_board(
 /// Run a page's work as the session's person; a refusal becomes a page saying why.
 async fn page<F>(app: &Shared, headers: &HeaderMap, f: F) -> Response
 where
-    F: FnOnce(&mut Store, &Person, &str) -> Result<(StatusCode, &'static str, serde_json::Value), Fail>
+    F: FnOnce(
+            &mut Store,
+            &Person,
+            &str,
+        ) -> Result<(StatusCode, &'static str, serde_json::Value), Fail>
         + Send
         + 'static,
 {
@@ -898,7 +959,11 @@ async fn home(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let (t, h) = (s.token.clone(), s.hash.clone());
     page(&app, &headers, move |store, me, _| {
         let v = me_view(store, me, &t, &h)?;
-        Ok((StatusCode::OK, "home", json!({ "title": "Your panels", "panels": v.panels, "expires": v.session_expires })))
+        Ok((
+            StatusCode::OK,
+            "home",
+            json!({ "title": "Your panels", "panels": v.panels, "expires": v.session_expires }),
+        ))
     })
     .await
 }
@@ -982,7 +1047,11 @@ async fn question_page(
             .position(|q| !q.answered)
             .map_or(1, |i| i + 1);
         let n = qq.q.unwrap_or(first_open);
-        Ok((StatusCode::OK, "question", question_data(&sheet, n, None, None)))
+        Ok((
+            StatusCode::OK,
+            "question",
+            question_data(&sheet, n, None, None),
+        ))
     })
     .await
 }
@@ -1091,7 +1160,9 @@ async fn submit_form(
     }
     let back = format!("/score/{}", path_part(&vacancy));
     let out = app
-        .as_person(&s, move |store, me| submit_sheet(store, me, &vacancy, &candidate))
+        .as_person(&s, move |store, me| {
+            submit_sheet(store, me, &vacancy, &candidate)
+        })
         .await;
     match out {
         Ok(_) => see_other(&back),
@@ -1201,7 +1272,11 @@ async fn moderate_form(
     .await
 }
 
-fn board_data(l: &Loaded, error: Option<&str>, form: &HashMap<String, String>) -> serde_json::Value {
+fn board_data(
+    l: &Loaded,
+    error: Option<&str>,
+    form: &HashMap<String, String>,
+) -> serde_json::Value {
     let board = views::board(l);
     let report = crate::report::decision::from_loaded(l).ok();
     let gaps: Vec<serde_json::Value> = report
@@ -1255,7 +1330,11 @@ async fn board_page(
     page(&app, &headers, move |store, me, _| {
         let l = load(store, &vacancy)?;
         chair_only(&l, me)?;
-        Ok((StatusCode::OK, "board", board_data(&l, None, &HashMap::new())))
+        Ok((
+            StatusCode::OK,
+            "board",
+            board_data(&l, None, &HashMap::new()),
+        ))
     })
     .await
 }
@@ -1299,7 +1378,9 @@ async fn chair_form(
 }
 
 fn field<'a>(f: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
-    f.get(k).map(String::as_str).filter(|s| !s.trim().is_empty())
+    f.get(k)
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 async fn decide_form(
@@ -1372,7 +1453,11 @@ async fn sign_out_form(
     .await
 }
 
-async fn report_html(app: &Shared, headers: &HeaderMap, vacancy: String) -> Result<String, Response> {
+async fn report_html(
+    app: &Shared,
+    headers: &HeaderMap,
+    vacancy: String,
+) -> Result<String, Response> {
     let s = need_session(app, headers).map_err(|e| app.page_fail(e, None))?;
     app.as_person(&s, move |store, me| {
         let l = load(store, &vacancy)?;
@@ -1409,7 +1494,13 @@ async fn report_download(
 ) -> Response {
     let file: String = vacancy
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     match report_html(&app, &headers, vacancy).await {
         Ok(html) => (

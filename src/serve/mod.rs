@@ -83,7 +83,11 @@ fn listen_addr(o: &Options) -> Result<SocketAddr> {
                 return Ok(SocketAddr::new(ip, DEFAULT_PORT));
             }
             if let Some(port) = a.strip_prefix(':').and_then(|p| p.parse().ok()) {
-                let ip = if o.lan { lan_ip()? } else { IpAddr::from([127, 0, 0, 1]) };
+                let ip = if o.lan {
+                    lan_ip()?
+                } else {
+                    IpAddr::from([127, 0, 0, 1])
+                };
                 return Ok(SocketAddr::new(ip, port));
             }
             Err(crate::Usage(format!(
@@ -264,7 +268,8 @@ async fn shutdown() {
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
     for Peer
 {
     fn connect_info(s: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {

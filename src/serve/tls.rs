@@ -96,7 +96,9 @@ impl TlsListener {
                 };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
-                    if let Ok(Ok(s)) = tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
+                    if let Ok(Ok(s)) =
+                        tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await
+                    {
                         let _ = tx.send((s, addr)).await;
                     }
                 });

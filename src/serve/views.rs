@@ -98,10 +98,9 @@ pub fn sheet(l: &Loaded, me: &Person, candidate: &str) -> Result<SheetView> {
             answered += 1;
         }
         let (score, evidence) = match entry.filter(|_| open || status == "open") {
-            Some(e) if status == "open" => (
-                Some(e.score),
-                keys.read(Purpose::Evidence, &e.evidence)?,
-            ),
+            Some(e) if status == "open" => {
+                (Some(e.score), keys.read(Purpose::Evidence, &e.evidence)?)
+            }
             _ => (None, None),
         };
         questions.push(QuestionView {
