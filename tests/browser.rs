@@ -64,6 +64,7 @@ async fn browser(d: &Driver) -> Client {
         "--no-first-run",
         "--disable-background-networking",
         "--window-size=1280,900",
+        "--hide-scrollbars",
     ];
     // Chromium's sandbox will not start as root (CI runs as root).
     if std::env::var("USER").as_deref() == Ok("root") || unsafe_is_root() {

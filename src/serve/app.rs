@@ -1207,7 +1207,14 @@ fn reveal_data(
                 .question(&r.question)
                 .map(|q| q.text.clone())
                 .unwrap_or_default();
-            json!({ "row": r, "text": text, "cells": cells, "revising": r.agreed.is_some() })
+            // The form starts at the agreed score, else the independent median: the chair moves it
+            // only with a reason.
+            let start = r.agreed.unwrap_or(r.median.round() as i64);
+            let options: Vec<serde_json::Value> = scale
+                .iter()
+                .map(|&s| json!({ "value": s, "selected": s == start }))
+                .collect();
+            json!({ "row": r, "text": text, "cells": cells, "revising": r.agreed.is_some(), "options": options })
         })
         .collect();
     json!({
