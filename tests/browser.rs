@@ -275,6 +275,17 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
             .unwrap();
         assert!(saved(&bola).await.starts_with("Saved"));
         assert!(saved(&cy).await.starts_with("Saved"));
+        // A phone's view of an answer just autosaved (the README's picture).
+        bola.set_window_size(390, 844).await.unwrap();
+        bola.execute(
+            "document.querySelector('[data-save-status]').scrollIntoView({block: 'center'}); return 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let png = bola.screenshot().await.unwrap();
+        std::fs::write(shots_dir().join("phone-autosaved.png"), png).unwrap();
+        bola.set_window_size(1280, 900).await.unwrap();
         let (b_src, c_src) = (bola.source().await.unwrap(), cy.source().await.unwrap());
         assert!(
             !b_src.contains("Cy: named risk"),

@@ -570,3 +570,32 @@ fn every_response_carries_strict_headers() {
         "{cookie}"
     );
 }
+
+#[test]
+fn tls_makes_a_private_certificate_beside_the_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    e.setup();
+    let s = Server::start_with(&e, "Ann", &["--tls"]);
+    assert!(s.base.starts_with("https://127.0.0.1:"), "{}", s.base);
+    assert!(s.link.as_deref().unwrap().starts_with("https://"));
+    for f in [
+        "test.db.tls-cert.pem",
+        "test.db.tls-key.pem",
+        "test.db.serve-url",
+    ] {
+        let mode = std::fs::metadata(e.path(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    let key = std::fs::read_to_string(e.path("test.db.tls-key.pem")).unwrap();
+    assert!(key.contains("PRIVATE KEY"));
+    // Links issued at the command line point at the running server.
+    let j = e.as_json("Ann", &["panel", "invite", "V1", "--panellist", "Bola"]);
+    assert!(
+        j["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/join/", s.base)),
+        "{j}"
+    );
+}

@@ -50,6 +50,19 @@ pub struct App {
     join_all: Limiter,
     /// Changes, per session.
     writes: Limiter,
+    /// Autosaves waiting to be recorded together (see [`App::save_batched`]).
+    saves: Arc<std::sync::Mutex<Vec<SaveJob>>>,
+}
+
+/// One autosave waiting for the next batch.
+struct SaveJob {
+    session_sha256: String,
+    vacancy: String,
+    candidate: String,
+    question: String,
+    score: i64,
+    evidence: String,
+    reply: tokio::sync::oneshot::Sender<Result<(scoring::Saved, bool), Fail>>,
 }
 
 type Shared = Arc<App>;
@@ -132,6 +145,7 @@ impl App {
             join_refused: Limiter::new(0.1, 10.0),
             join_all: Limiter::new(20.0, 300.0),
             writes: Limiter::new(5.0, 60.0),
+            saves: Arc::new(std::sync::Mutex::new(Vec::new())),
         })
     }
 
@@ -272,6 +286,48 @@ impl App {
             .await
     }
 
+    /// Record an autosave. Autosaves that arrive while the database is busy are recorded together in
+    /// one transaction, each as its own panellist's act through the same action as `fairpanel score`:
+    /// one flush to disk for the batch instead of one for each (an acknowledged answer is on disk).
+    async fn save_batched(
+        &self,
+        session_sha256: String,
+        vacancy: String,
+        candidate: String,
+        question: String,
+        score: i64,
+        evidence: String,
+    ) -> Result<(scoring::Saved, bool), Fail> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.saves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(SaveJob {
+                session_sha256,
+                vacancy,
+                candidate,
+                question,
+                score,
+                evidence,
+                reply: tx,
+            });
+        let queue = self.saves.clone();
+        self.db
+            .run(move |store| {
+                let jobs = std::mem::take(&mut *queue.lock().unwrap_or_else(|e| e.into_inner()));
+                if !jobs.is_empty() {
+                    save_batch(store, jobs);
+                }
+            })
+            .await;
+        rx.await.unwrap_or_else(|_| {
+            Err(Fail::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the answer could not be saved: try again",
+            ))
+        })
+    }
+
     /// A change is allowed: it comes from this site (Sec-Fetch-Site, else Origin when a browser sent
     /// one), carries the session's CSRF token, and the session is within its write limit.
     fn check_change(&self, s: &Sess, headers: &HeaderMap, token: Option<&str>) -> Result<(), Fail> {
@@ -366,6 +422,23 @@ fn on_panel(l: &Loaded, me: &Person) -> Result<(), Fail> {
             "you are not on the panel for {}",
             l.state.id
         ))),
+    }
+}
+
+/// As [`on_panel`], from the panel table alone: for writes, whose action checks membership again
+/// against the verified record, so the record is not read twice.
+fn on_panel_quick(store: &Store, me: &Person, vacancy: &str) -> Result<(), Fail> {
+    if store
+        .panels_of(me.id)
+        .map_err(Fail::of)?
+        .iter()
+        .any(|(v, _)| v == vacancy)
+    {
+        Ok(())
+    } else {
+        Err(Fail::forbidden(format!(
+            "you are not on the panel for {vacancy}"
+        )))
     }
 }
 
@@ -712,8 +785,7 @@ fn save_answer(
     score: i64,
     evidence: &str,
 ) -> Result<(scoring::Saved, bool), Fail> {
-    let l = load(store, vacancy)?;
-    on_panel(&l, me)?;
+    on_panel_quick(store, me, vacancy)?;
     let name = me.name.clone();
     store
         .write(|tx| {
@@ -752,17 +824,14 @@ async fn api_answer(
         Err(e) => return Fail::new(e.status(), e.body_text()).api(),
     };
     match app
-        .as_person(&s, move |store, me| {
-            save_answer(
-                store,
-                me,
-                &vacancy,
-                &candidate,
-                &question,
-                b.score,
-                &b.evidence,
-            )
-        })
+        .save_batched(
+            s.hash.clone(),
+            vacancy,
+            candidate,
+            question,
+            b.score,
+            b.evidence,
+        )
         .await
     {
         Ok((saved, recorded)) => Json(AnswerOut {
@@ -771,6 +840,75 @@ async fn api_answer(
         })
         .into_response(),
         Err(e) => e.api(),
+    }
+}
+
+/// Record a batch of autosaves in one write. Each is checked on its own (a live session, a member
+/// of the panel, the action's rules) and refused on its own; the answer action checks everything
+/// before it appends, so a refused one leaves nothing behind for the others.
+fn save_batch(store: &mut Store, jobs: Vec<SaveJob>) {
+    let now = crate::model::now();
+    let mut results: Vec<Result<(scoring::Saved, bool), Fail>> = Vec::with_capacity(jobs.len());
+    let written = store.write(|tx| {
+        for j in &jobs {
+            let r = (|| {
+                let expired = || {
+                    Fail::new(
+                        StatusCode::UNAUTHORIZED,
+                        "you are not signed in, or your session has ended or expired: open your personal \
+                         link again, or ask the chair for a new one",
+                    )
+                };
+                let id = tx
+                    .session_person(&j.session_sha256)
+                    .map_err(Fail::of)?
+                    .ok_or_else(expired)?;
+                let me = tx.person(id).map_err(Fail::of)?;
+                if me.live_session(&j.session_sha256, &now).is_none() {
+                    return Err(expired());
+                }
+                let name = me.name.clone();
+                let v = tx.vacancy(&j.vacancy).map_err(Fail::not_found)?;
+                if !v.member(id).is_some_and(|m| m.active()) {
+                    return Err(Fail::forbidden(format!(
+                        "you are not on the panel for {}",
+                        j.vacancy
+                    )));
+                }
+                tx.set_actor(Actor::person(id, Auth::Session));
+                scoring::answer_if_changed(
+                    tx,
+                    scoring::Given {
+                        vacancy: &j.vacancy,
+                        reference: &j.candidate,
+                        panellist: &name,
+                        question: &j.question,
+                        score: j.score,
+                        evidence: &j.evidence,
+                        correction: None,
+                        transcribed: None,
+                    },
+                )
+                .map_err(Fail::of)
+            })();
+            results.push(r);
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => {
+            for (j, r) in jobs.into_iter().zip(results) {
+                let _ = j.reply.send(r);
+            }
+        }
+        Err(e) => {
+            let msg = format!("the answer could not be saved: {e:#}");
+            for j in jobs {
+                let _ = j
+                    .reply
+                    .send(Err(Fail::new(StatusCode::SERVICE_UNAVAILABLE, msg.clone())));
+            }
+        }
     }
 }
 
@@ -784,8 +922,7 @@ fn submit_sheet(
     vacancy: &str,
     candidate: &str,
 ) -> Result<scoring::Submitted, Fail> {
-    let l = load(store, vacancy)?;
-    on_panel(&l, me)?;
+    on_panel_quick(store, me, vacancy)?;
     let name = me.name.clone();
     store
         .write(|tx| scoring::submit(tx, vacancy, candidate, &name, None))

@@ -85,7 +85,6 @@ pub fn sheet(l: &Loaded, me: &Person, candidate: &str) -> Result<SheetView> {
         None if revealed || c.withdrawn.is_some() => "closed",
         None => "not started",
     };
-    let open = matches!(status, "open" | "not started");
     let keys = l.keyring();
     let mut questions = Vec::new();
     let mut answered = 0;
@@ -97,7 +96,8 @@ pub fn sheet(l: &Loaded, me: &Person, candidate: &str) -> Result<SheetView> {
         if entry.is_some() {
             answered += 1;
         }
-        let (score, evidence) = match entry.filter(|_| open || status == "open") {
+        // Only an open sheet shows its answers, and only to its author (the caller's `me`).
+        let (score, evidence) = match entry {
             Some(e) if status == "open" => {
                 (Some(e.score), keys.read(Purpose::Evidence, &e.evidence)?)
             }

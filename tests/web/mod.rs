@@ -16,6 +16,11 @@ pub struct Server {
 impl Server {
     /// `fairpanel serve` on `e`'s database, started by `chair` (proved by their passphrase).
     pub fn start(e: &Env, chair: &str) -> Server {
+        Server::start_with(e, chair, &[])
+    }
+
+    /// As [`Server::start`], with more arguments for `serve`.
+    pub fn start_with(e: &Env, chair: &str, more: &[&str]) -> Server {
         let log = e.path(&format!(
             "serve-{}.log",
             std::time::SystemTime::now()
@@ -37,6 +42,7 @@ impl Server {
             .arg("--credential-file")
             .arg(e.cred(chair))
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
