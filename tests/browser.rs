@@ -164,14 +164,45 @@ async fn text(c: &Client) -> String {
         .unwrap()
 }
 
-async fn join(c: &Client, link: &str) {
-    c.goto(link).await.unwrap();
-    c.find(Locator::Css("form[action='/join'] button"))
+/// Mark the current document, so that [`arrived`] can tell when the next one has loaded.
+async fn leaving(c: &Client) {
+    c.execute("window.__fpOld = 1; return 1;", vec![])
+        .await
+        .unwrap();
+}
+
+/// Wait (as a person would) until a new document has loaded after a click or a form post.
+async fn arrived(c: &Client) {
+    for _ in 0..400 {
+        let done = c
+            .execute(
+                "return window.__fpOld === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await;
+        if matches!(done, Ok(serde_json::Value::Bool(true))) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the next page never loaded");
+}
+
+/// Click something that leads to another page, and wait for it.
+async fn click_to(c: &Client, css: &str) {
+    leaving(c).await;
+    c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    arrived(c).await;
+}
+
+async fn join(c: &Client, link: &str) {
+    c.goto(link).await.unwrap();
+    click_to(c, "form[action='/join'] button").await;
     assert!(c.current_url().await.unwrap().path() == "/");
 }
 
@@ -236,12 +267,7 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         let link = s.invite(&e, "Ann", "V1", "Bola");
         bola.goto(&link).await.unwrap();
         check_page(&bola, "join").await;
-        bola.find(Locator::Css("form[action='/join'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_to(&bola, "form[action='/join'] button").await;
         assert_eq!(
             bola.current_url().await.unwrap().path(),
             "/",
@@ -377,7 +403,9 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         )
         .await
         .unwrap();
+        leaving(&ann).await;
         form.submit().await.unwrap();
+        arrived(&ann).await;
         assert!(text(&ann).await.contains("agreed 3"));
 
         // Decide: C-2 withdrew (the chair's act at the command line); then the form.
@@ -415,7 +443,9 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         )
         .await
         .unwrap();
+        leaving(&ann).await;
         form.submit().await.unwrap();
+        arrived(&ann).await;
         let t = text(&ann).await;
         assert!(t.contains("Recorded decision: appoint C-1"), "{t}");
         check_page(&ann, "board-decided").await;

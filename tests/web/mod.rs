@@ -295,14 +295,29 @@ impl Client {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Reply {
+        self.try_send_raw(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+
+    /// As [`Client::send_raw`]; a connection the server closed (while the body was still being sent,
+    /// say) is an error rather than a panic.
+    pub fn try_send_raw(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Reply, String> {
         let mut r = self
             .req(method, path)
             .set("Content-Type", "application/json");
         for (k, v) in headers {
             r = r.set(k, v);
         }
-        let r = r.send_string(body);
-        self.take(r)
+        match r.send_string(body) {
+            Err(ureq::Error::Transport(t)) => Err(t.to_string()),
+            other => Ok(self.take(other)),
+        }
     }
 
     pub fn answer(
