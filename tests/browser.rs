@@ -216,7 +216,8 @@ async fn saved(c: &Client) -> String {
             .text()
             .await
             .unwrap();
-        if t.starts_with("Saved") || t.starts_with("Not saved") {
+        // "Not saved yet" is said while a score or note is still missing: not final.
+        if t.starts_with("Saved") || t.starts_with("Not saved:") {
             return t;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -302,9 +303,9 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         assert!(saved(&bola).await.starts_with("Saved"));
         assert!(saved(&cy).await.starts_with("Saved"));
         // A phone's view of an answer just autosaved (the README's picture).
-        bola.set_window_size(390, 844).await.unwrap();
+        bola.set_window_size(390, 1330).await.unwrap();
         bola.execute(
-            "document.querySelector('[data-save-status]').scrollIntoView({block: 'center'}); return 1;",
+            "window.scrollTo(0, document.querySelector('label[for=score-2]').getBoundingClientRect().top + window.scrollY - 24); return 1;",
             vec![],
         )
         .await

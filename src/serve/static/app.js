@@ -43,6 +43,8 @@
           pending = false;
           last = now;
           say("Saved (" + res.body.answered + " of " + res.body.questions + " answered).", "ok");
+          var count = document.querySelector("[data-answered]");
+          if (count) { count.textContent = String(res.body.answered); }
         } else {
           say("Not saved: " + (res.body.error || "refused"), "bad");
         }
