@@ -148,7 +148,7 @@ fn changes_without_the_csrf_token_or_from_another_site_are_refused() {
     }
     // A form without its token is refused too.
     let (st, _) = bola.form(
-        &format!("/score/V1/C-1"),
+        "/score/V1/C-1",
         &[("question", Q1), ("score", "3"), ("evidence", "x")],
     );
     assert_eq!(st, 403);
