@@ -99,6 +99,12 @@ fn shots_dir() -> PathBuf {
 
 /// axe-core on the page: no serious or critical violation.
 async fn axe(c: &Client, name: &str) {
+    let bad = serious_violations(c).await;
+    assert!(bad.is_empty(), "axe on {name}: {bad:#?}");
+}
+
+/// The serious and critical violations axe-core finds on the page.
+async fn serious_violations(c: &Client) -> Vec<serde_json::Value> {
     c.execute(&format!("{AXE}\n;return true;"), vec![])
         .await
         .expect("axe loads");
@@ -114,13 +120,12 @@ async fn axe(c: &Client, name: &str) {
         .await
         .expect("axe runs");
     let v: serde_json::Value = serde_json::from_str(out.as_str().unwrap()).unwrap();
-    let bad: Vec<&serde_json::Value> = v
-        .as_array()
+    v.as_array()
         .unwrap()
         .iter()
         .filter(|x| matches!(x["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
-    assert!(bad.is_empty(), "axe on {name}: {bad:#?}");
+        .cloned()
+        .collect()
 }
 
 /// The whole page at 390 and 1280 CSS pixels; fails if the page scrolls sideways on a phone.
@@ -275,6 +280,15 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
             "the token leaves the address bar"
         );
         check_page(&bola, "home").await;
+        // The checker itself works: an image planted without alternative text is found.
+        bola.execute(
+            "document.querySelector('main').appendChild(document.createElement('img')).src = '/static/none.png'; return 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let planted = serious_violations(&bola).await;
+        assert!(planted.iter().any(|v| v["id"] == "image-alt"), "{planted:#?}");
         join(&cy, &s.invite(&e, "Ann", "V1", "Cy")).await;
         join(&ann, s.link.as_deref().unwrap()).await;
 
@@ -453,7 +467,7 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         ann.goto(&s.url("/chair/V1/report")).await.unwrap();
         let src = ann.source().await.unwrap();
         assert!(src.contains("Decision report"), "the report is shown");
-        shoot(&ann, "report").await;
+        check_page(&ann, "report").await;
 
         for c in [ann, bola, cy] {
             c.close().await.unwrap();
