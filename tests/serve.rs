@@ -411,7 +411,7 @@ fn the_pages_work_as_plain_forms_from_scoring_to_decision() {
         ],
     );
     assert_eq!(st, 422);
-    assert!(page.contains("an evidence note is required"), "{page}");
+    assert!(page.contains("An evidence note is required"), "{page}");
     for (who, c, scores) in [
         ("Ann", &mut ann, [3, 3]),
         ("Bola", &mut bola, [4, 4]),
@@ -478,7 +478,7 @@ fn the_pages_work_as_plain_forms_from_scoring_to_decision() {
         ],
     );
     assert_eq!(st, 422);
-    assert!(page.contains("a decision needs the whole field"), "{page}");
+    assert!(page.contains("A decision needs the whole field"), "{page}");
     e.as_ok(
         "Ann",
         &[

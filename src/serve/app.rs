@@ -247,6 +247,7 @@ impl App {
     /// A page saying why something was refused.
     fn page_fail(&self, f: Fail, me: Option<&str>) -> Response {
         let title = match f.status {
+            StatusCode::FORBIDDEN if f.message.contains("sealed until") => "Scores still sealed",
             StatusCode::UNAUTHORIZED => "Open your personal link",
             StatusCode::FORBIDDEN => "Not available to you",
             StatusCode::NOT_FOUND => "Page not found",
@@ -257,7 +258,7 @@ impl App {
         let mut r = self.render(
             f.status,
             "message",
-            &json!({ "title": title, "message": f.message, "me": me }),
+            &json!({ "title": title, "message": sentence(&f.message), "me": me }),
         );
         r.extensions_mut().insert(Refusal(f.message));
         r
@@ -362,6 +363,15 @@ impl App {
             }
         }
         Ok(())
+    }
+}
+
+/// A message as a sentence: the actions' refusals start in lower case, to follow "error: ".
+fn sentence(m: &str) -> String {
+    let mut c = m.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -1159,7 +1169,7 @@ fn question_data(
         "total": total,
         "prev": if n > 1 { Some(n - 1) } else { None },
         "last": n == total,
-        "error": error,
+        "error": error.map(sentence),
         "vacancy_path": path_part(&sheet.vacancy),
         "candidate_path": path_part(&sheet.candidate),
     })
@@ -1360,7 +1370,7 @@ fn reveal_data(
         "rows": rows,
         "scale": scale,
         "chair": is_chair(l, me),
-        "error": error,
+        "error": error.map(sentence),
         "vacancy_path": path_part(&v.vacancy),
         "candidate_path": path_part(&v.candidate),
     })
@@ -1459,7 +1469,7 @@ fn board_data(
         "candidates": candidates,
         "gaps": gaps,
         "unresolved": unresolved,
-        "error": error,
+        "error": error.map(sentence),
         "form": form,
         "vacancy_path": path_part(&l.state.id),
         "ranking": report.as_ref().map(|r| serde_json::to_value(&r.ranking).unwrap_or_default()),
