@@ -614,3 +614,76 @@ fn tls_makes_a_private_certificate_beside_the_database() {
         "{j}"
     );
 }
+
+#[test]
+fn the_chair_stands_a_panellist_down_and_signs_one_out_from_the_page() {
+    let (e, s) = started();
+    let mut ann = s.session(&e, "Ann", "V1", "Ann");
+    let mut bola = s.session(&e, "Ann", "V1", "Bola");
+    let mut cy = s.session(&e, "Ann", "V1", "Cy");
+    let csrf = ann.csrf.clone();
+    // Neither is the panellists' to do.
+    let (st, _) = bola.form(
+        "/chair/V1/stand-down",
+        &[
+            ("csrf", &bola.csrf.clone()),
+            ("name", "Cy"),
+            ("reason", "x"),
+        ],
+    );
+    assert_eq!(st, 403);
+    // A reason is required, as at the command line.
+    let (st, page) = ann.form(
+        "/chair/V1/stand-down",
+        &[("csrf", &csrf), ("name", "Cy"), ("reason", "")],
+    );
+    assert_eq!(st, 422, "{page}");
+    let (st, _) = ann.form(
+        "/chair/V1/stand-down",
+        &[
+            ("csrf", &csrf),
+            ("name", "Cy"),
+            ("reason", "Conflict of interest with C-1"),
+        ],
+    );
+    assert_eq!(st, 303);
+    let (st, b) = cy.answer("V1", "C-1", Q1, 3, "x");
+    assert_eq!(st, 403, "{b}");
+    let (st, _) = ann.form(
+        "/chair/V1/sign-out",
+        &[
+            ("csrf", &csrf),
+            ("name", "Bola"),
+            ("reason", "Phone left in the interview room"),
+        ],
+    );
+    assert_eq!(st, 303);
+    let (st, _) = bola.json("/api/v1/me");
+    assert_eq!(st, 401);
+    let log = e.json(&["log"]);
+    let acts: Vec<(String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ev| ev["action"] == "panel.stand-down" || ev["action"] == "identity.session-end")
+        .map(|ev| {
+            (
+                ev["action"].as_str().unwrap().to_string(),
+                ev["actor"].as_str().unwrap().to_string(),
+                ev["auth"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        acts,
+        [
+            ("panel.stand-down".into(), "Ann".into(), "session".into()),
+            (
+                "identity.session-end".into(),
+                "Ann".into(),
+                "session".into()
+            ),
+        ],
+        "{log:#}"
+    );
+}
