@@ -10,6 +10,7 @@ mod common;
 mod web;
 
 use common::Env;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::path::PathBuf;
@@ -130,7 +131,7 @@ async fn serious_violations(c: &Client) -> Vec<serde_json::Value> {
 
 /// The whole page at 390 and 1280 CSS pixels; fails if the page scrolls sideways on a phone.
 async fn shoot(c: &Client, name: &str) {
-    for width in [390u32, 1280] {
+    for width in [360u32, 390, 1280] {
         c.set_window_size(width, 900).await.unwrap();
         let inner = c
             .execute("return [window.innerWidth, document.documentElement.scrollWidth, document.documentElement.scrollHeight];", vec![])
@@ -336,9 +337,38 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
         next(&bola).await;
         next(&cy).await;
         answer(&bola, 3, "Bola: honest about discomfort").await;
-        answer(&cy, 4, "Cy: concrete example and supervision").await;
         next(&bola).await;
-        next(&cy).await;
+        // Cy answers with the keyboard alone: arrow keys through the scale, Tab to the note, Tab to
+        // the button, Enter.
+        cy.execute("document.getElementById('score-1').focus(); return 1;", vec![])
+            .await
+            .unwrap();
+        let keys = |k: Key, n: usize| std::iter::repeat_n(char::from(k), n).collect::<String>();
+        cy.active_element()
+            .await
+            .unwrap()
+            .send_keys(&keys(Key::Down, 3))
+            .await
+            .unwrap();
+        cy.active_element().await.unwrap().send_keys(&keys(Key::Tab, 1)).await.unwrap();
+        cy.active_element()
+            .await
+            .unwrap()
+            .send_keys("Cy: concrete example and supervision")
+            .await
+            .unwrap();
+        cy.active_element().await.unwrap().send_keys(&keys(Key::Tab, 1)).await.unwrap();
+        leaving(&cy).await;
+        cy.active_element().await.unwrap().send_keys(&keys(Key::Enter, 1)).await.unwrap();
+        arrived(&cy).await;
+        let t = text(&cy).await;
+        assert!(t.contains("Check your scores"), "{t}");
+        assert!(t.contains("Cy: concrete example and supervision"), "{t}");
+        let checked = cy
+            .execute("return document.querySelectorAll('td')[3].textContent;", vec![])
+            .await
+            .unwrap();
+        assert!(checked.as_str().unwrap().contains('4'), "{checked}");
         // The review, then submit.
         check_page(&bola, "review").await;
         for c in [&bola, &cy] {
