@@ -245,14 +245,11 @@ async fn answer(c: &Client, score: i64, evidence: &str) {
 }
 
 async fn next(c: &Client) {
-    c.find(Locator::Css(
+    click_to(
+        c,
         "button[name=go][value=next], button[name=go][value=review]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    )
+    .await;
 }
 
 #[test]
@@ -378,12 +375,7 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
                 .click()
                 .await
                 .unwrap();
-            c.find(Locator::Css("form.submit button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click_to(c, "form.submit button").await;
         }
         bola.goto(&url).await.unwrap();
         check_page(&bola, "submitted").await;
@@ -413,12 +405,7 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
             .click()
             .await
             .unwrap();
-        ann.find(Locator::Css("form.submit button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_to(&ann, "form.submit button").await;
         ann.goto(&s.url("/reveal/V1/C-1")).await.unwrap();
         let t = text(&ann).await;
         assert!(
