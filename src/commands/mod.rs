@@ -225,6 +225,21 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             Some(n) => demo::synth(&mut ctx, &out, n, seed),
             None => demo::run(&mut ctx, &out),
         },
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            // Rendered in memory first: the generator panics on a write error such as a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "fairpanel", &mut script);
+            ctx.out.write_all(&script)?;
+            ctx.out.flush()?;
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut ctx.out)?;
+            ctx.out.flush()?;
+            Ok(())
+        }
         Command::Verify(a) => setup::verify(&mut ctx, a),
         Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
         Command::Backup { file } => setup::backup(&mut ctx, &file),

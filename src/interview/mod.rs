@@ -86,7 +86,13 @@ pub fn question_guide(bank: &Bank, q: &Question, position: usize, total: usize) 
         q.category, q.id, q.text
     );
     if let Some(g) = &q.guidance {
-        s.push_str(&format!("\n  Listening for: {}\n", g.trim()));
+        // Bank authors often start their guidance with the label itself.
+        let g = g.trim();
+        let g = match g.get(..14) {
+            Some(head) if head.eq_ignore_ascii_case("listening for ") => g[14..].trim_start(),
+            _ => g,
+        };
+        s.push_str(&format!("\n  Listening for: {g}\n"));
     }
     if !q.probes.is_empty() {
         s.push_str("\n  Probes:\n");
