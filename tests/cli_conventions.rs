@@ -211,3 +211,25 @@ fn statistics_print_p_once() {
     assert!(doubles(&out).is_empty(), "{out}");
     assert!(out.contains("p = ") || out.contains("p < "), "{out}");
 }
+
+#[test]
+fn a_mistyped_database_path_is_refused_with_a_suggestion_and_not_created() {
+    let e = Env::new();
+    let typo = e.dir.path().join("tset.db");
+    let out = common::command_on(&typo)
+        .args(["vacancy", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no fairpanel database"), "{err}");
+    assert!(err.contains("init"), "{err}");
+    assert!(
+        err.contains("test.db"),
+        "the nearest existing file is suggested: {err}"
+    );
+    assert!(!typo.exists());
+    // `init` creates it.
+    common::ok_on(&typo, &["init"]);
+    assert!(typo.exists());
+}

@@ -182,13 +182,16 @@ pub fn moderate(
         for ((n, s), e) in view.panellists.iter().zip(&row.scores).zip(&row.evidence) {
             p.say(&format!("  {n} {s}: {}", crate::model::display_safe(e)))?;
         }
-        let opts: Vec<String> = bank.scale.points().map(|s| s.to_string()).collect();
-        let s = bank.scale.min
-            + p.select(
-                "Agreed score",
-                &opts,
-                Some("the score the evidence supports"),
-            )? as i64;
+        let crate::interview::ScoreChoice::Score(s) = crate::interview::choose_score(
+            p.as_mut(),
+            &bank,
+            "Agreed score",
+            Some("the score the evidence supports"),
+            &[],
+        )?
+        else {
+            unreachable!("no extra options offered")
+        };
         let needs = moderation::needs_reason(&row.scores, s);
         let r = p.text(
             "Reason",
@@ -226,6 +229,7 @@ pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
     let mut store = ctx.store()?;
     ctx.authenticate(&mut store, None)?;
     let mut term = ctx.prompter();
+    let asked = a.appoint.is_none();
     let appoint = match (a.appoint, term.as_deref_mut()) {
         (Some(x), _) => x,
         (None, Some(p)) => {
@@ -253,6 +257,30 @@ pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
                 crate::Usage("--appoint is required when not running interactively".into()).into(),
             )
         }
+    };
+    let mut reserves = a.reserves;
+    if let (true, true, Some(p)) = (asked, reserves.is_empty(), term.as_deref_mut()) {
+        let l = store.vacancy(vacancy)?;
+        let report = decision::from_loaded(&l)?;
+        let others: Vec<String> = report
+            .ranking
+            .iter()
+            .map(|r| r.reference.clone())
+            .filter(|r| *r != appoint)
+            .collect();
+        if !others.is_empty() {
+            let chosen = p.multi_select(
+                "Reserve candidates, in order (space to choose; Enter with none for no reserve)",
+                &others,
+                &[],
+            )?;
+            reserves = chosen.into_iter().map(|i| others[i].clone()).collect();
+        }
+    }
+    let a = DecideArgs {
+        appoint: None,
+        reserves,
+        ..a
     };
     let rationale = crate::interview::required(
         a.rationale,
