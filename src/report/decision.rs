@@ -698,11 +698,23 @@ fn build_with(
         ));
     }
     sources.extend(evidence_sources);
-    let language_findings = if full {
+    let mut language_findings = if full {
         language::check(&sources)
     } else {
         vec![]
     };
+    // A prompt the chair marked as considered stays in view, with their note, but no longer asks for
+    // attention: it reads as done, not as a warning still open.
+    for f in &mut language_findings {
+        let key = f.data["key"].as_str().unwrap_or_default();
+        if let Some(c) = v.considered.iter().rev().find(|c| c.key == key) {
+            let by = names.by(&c.by);
+            let on = c.by.at.get(..10).unwrap_or(&c.by.at);
+            f.severity = Severity::Info;
+            f.message = format!("{} Considered by {by} on {on}: {}", f.message, c.note);
+            f.data["considered"] = serde_json::json!({"by": by, "at": c.by.at, "note": c.note});
+        }
+    }
 
     let overrides: Vec<OverrideView> = v
         .overrides
