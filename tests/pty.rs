@@ -472,4 +472,33 @@ fn a_vacancys_questions_are_chosen_from_a_list_marking_diversity_questions() {
             "diversity-discomfort"
         ]
     );
+    let log = e.json(&["log"]);
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["action"] == "vacancy.questions"));
+
+    // Once the first score is given the plan is fixed, and the terminal says so before asking anything.
+    e.as_ok(
+        "Bola",
+        &[
+            "score",
+            "V1",
+            "C-1",
+            "--panellist",
+            "Bola",
+            "--question",
+            "caseload-prioritisation",
+            "--score",
+            "3",
+            "--evidence",
+            "x",
+        ],
+    );
+    let mut s = spawn(&e, &["--as", "Ann", "vacancy", "questions", "V1"]);
+    passphrase(&mut s, &e, "Ann");
+    let seen = s.expect("fixed: scoring has started").unwrap();
+    assert!(!String::from_utf8_lossy(seen.before()).contains("Questions for this interview"));
+    s.expect(Eof).unwrap();
 }

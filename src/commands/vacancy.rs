@@ -61,6 +61,10 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
             ctx.authenticate(&mut store, None)?;
             let l = store.vacancy(&id)?;
             let bank = l.state.bank.clone();
+            // Refused before any question is asked, not after every answer is given.
+            if l.state.scoring_started() {
+                anyhow::bail!("the question plan of {id} is fixed: scoring has started");
+            }
             let mut term = ctx.prompter();
             let questions = match (questions, term.as_deref_mut()) {
                 (Some(qs), _) => qs.into_iter().map(|q| q.trim().to_string()).collect(),
