@@ -446,12 +446,14 @@ pub enum PanelCmd {
 #[derive(Debug, Args)]
 pub struct PanelAdd {
     pub vacancy: String,
+    /// The panellist's name (asked for when interactive)
     #[arg(long)]
     pub name: Option<String>,
+    /// Role on the panel [default: member]
     #[arg(long, value_enum)]
     pub role: Option<Role>,
-    /// Self-declared, optional: NHS ETHNIC CATEGORY code (A–S, Z) or ONS 2021 label; used only for the
-    /// panel composition check
+    /// Self-declared, optional: NHS ETHNIC CATEGORY code (A–S, Z), ONS 2021 label, or everyday wording
+    /// that fits one category ("White English"); used only for the panel composition check
     #[arg(long)]
     pub ethnicity: Option<String>,
     /// Date of fair-recruitment training (YYYY-MM-DD or DD/MM/YYYY)
