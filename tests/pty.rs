@@ -502,3 +502,26 @@ fn a_vacancys_questions_are_chosen_from_a_list_marking_diversity_questions() {
     assert!(!String::from_utf8_lossy(seen.before()).contains("Questions for this interview"));
     s.expect(Eof).unwrap();
 }
+
+#[test]
+fn the_chairs_acts_at_a_terminal_ask_for_the_chairs_passphrase_first() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[1, 4], [5, 4], [3, 4]]);
+    // No --as: the chair's passphrase is asked for before any question, not refused after the last.
+    let mut s = spawn(&e, &["moderate", "V1", "C-1"]);
+    let seen = s.expect("Passphrase for Ann").unwrap();
+    assert!(!String::from_utf8_lossy(seen.before()).contains("Agreed score"));
+    let pass = std::fs::read_to_string(e.cred("Ann")).unwrap();
+    s.send(pass.trim()).unwrap();
+    s.send("\r").unwrap();
+    s.expect("Agreed score").unwrap();
+    s.send("3\r").unwrap();
+    s.expect("Reason").unwrap();
+    s.send("The evidence sits at the anchor for 3\r").unwrap();
+    s.expect("Saved: agreed score 3 for caseload-prioritisation.")
+        .unwrap();
+    s.expect(Eof).unwrap();
+    let r = e.json(&["reveal", "V1", "C-1"]);
+    assert_eq!(r["questions"][0]["agreed"], 3);
+}

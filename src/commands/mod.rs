@@ -117,6 +117,25 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// For the chair's own acts (moderate, decide, change the plan, consider a prompt): at a terminal
+    /// without `--as`, ask for the chair's passphrase first, rather than asking every question and then
+    /// refusing because nobody proved who they are.
+    pub fn authenticate_chair(&self, store: &mut Store, vacancy: &str) -> Result<()> {
+        if self.claim.is_some() || !self.interactive {
+            return self.authenticate(store, None);
+        }
+        let l = store.vacancy(vacancy)?;
+        let chair = l
+            .state
+            .chair()
+            .and_then(|c| l.people.get(c.person))
+            .filter(|p| p.credential.is_some())
+            .map(|p| p.name.clone());
+        self.authenticate(store, chair.as_deref())
+    }
+}
+
 pub fn login_name() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()

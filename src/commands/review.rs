@@ -96,7 +96,7 @@ pub fn check(ctx: &mut Ctx, vacancy: &str, format: Format) -> Result<()> {
 
 pub fn consider(ctx: &mut Ctx, vacancy: &str, key: &str, note: &str) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
     store.write(|tx| decide_action::considered(tx, vacancy, key, note))?;
     writeln!(ctx.out, "Recorded that the prompt {key} was considered.")?;
     Ok(())
@@ -112,7 +112,7 @@ pub fn moderate(
     revision_reason: Option<String>,
 ) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
     // The same rule as reveal: nothing of a sealed candidate is shown.
     let l = store.vacancy(vacancy)?;
     let view = RevealView::build(&l, candidate)?;
@@ -227,7 +227,7 @@ pub struct DecideArgs {
 
 pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
     let mut term = ctx.prompter();
     let asked = a.appoint.is_none();
     let appoint = match (a.appoint, term.as_deref_mut()) {

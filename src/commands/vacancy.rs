@@ -58,7 +58,7 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
             override_coverage,
         } => {
             let mut store = ctx.store()?;
-            ctx.authenticate(&mut store, None)?;
+            ctx.authenticate_chair(&mut store, &id)?;
             let l = store.vacancy(&id)?;
             let bank = l.state.bank.clone();
             // Refused before any question is asked, not after every answer is given.
