@@ -525,3 +525,34 @@ fn the_chairs_acts_at_a_terminal_ask_for_the_chairs_passphrase_first() {
     let r = e.json(&["reveal", "V1", "C-1"]);
     assert_eq!(r["questions"][0]["agreed"], 3);
 }
+
+#[test]
+fn decide_at_a_terminal_asks_why_divergent_scores_are_unresolved() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[1, 4], [5, 4], [3, 4]]);
+    e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
+    let mut s = spawn(&e, &["--as", "Ann", "decide", "V1"]);
+    passphrase(&mut s, &e, "Ann");
+    s.expect("Divergent scores have no agreed score yet: C-1 · caseload-prioritisation")
+        .unwrap();
+    s.expect("Why decide with them unresolved?").unwrap();
+    s.send("The panel discussed it and could not agree; the chair's note explains\r")
+        .unwrap();
+    s.expect("Appoint").unwrap();
+    s.send("C-1\r").unwrap();
+    s.expect("Reserve candidates").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Rationale").unwrap();
+    s.send("Strongest on diversity-discomfort, the criterion that separated them\r")
+        .unwrap();
+    s.expect("Recorded the decision for V1: appoint C-1.")
+        .unwrap();
+    s.expect(Eof).unwrap();
+    let r = e.json(&["report", "V1"]);
+    assert_eq!(r["decision"]["appointed"], "C-1");
+    assert_eq!(
+        r["decision"]["unresolved_reason"],
+        "The panel discussed it and could not agree; the chair's note explains"
+    );
+}

@@ -229,6 +229,78 @@ pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
     let mut store = ctx.store()?;
     ctx.authenticate_chair(&mut store, vacancy)?;
     let mut term = ctx.prompter();
+    let mut a = a;
+    // At a terminal, the reasons a decision would otherwise be refused for are asked for first, each
+    // with what it is for; a blank answer gives none, and the refusal then says what is missing.
+    if let Some(p) = term.as_deref_mut() {
+        let l = store.vacancy(vacancy)?;
+        let report = decision::from_loaded(&l)?;
+        let ask = |p: &mut dyn crate::interview::Prompter,
+                   situation: String,
+                   message: &str|
+         -> Result<Option<String>> {
+            p.say(&situation)?;
+            let r = p.text(message, Some("blank to stop here"), &|_| None)?;
+            Ok(Some(r.trim().to_string()).filter(|r| !r.is_empty()))
+        };
+        if a.revision_reason.is_none() {
+            if let Some(d) = l.state.decision() {
+                a.revision_reason = ask(
+                    p,
+                    format!(
+                        "{vacancy} already has a decision (appoint {}, recorded {}); a new one is recorded beside it.",
+                        d.appointed, d.by.at
+                    ),
+                    "Why revise or re-affirm the decision?",
+                )?;
+            }
+        }
+        let gaps = report.gaps();
+        if a.override_gaps.is_none() && !gaps.is_empty() {
+            let list: Vec<String> = gaps
+                .iter()
+                .map(|g| {
+                    format!(
+                        "  - {}: {}",
+                        g.check,
+                        crate::model::display_safe(&g.message)
+                    )
+                })
+                .collect();
+            a.override_gaps = ask(
+                p,
+                format!(
+                    "The checks find {} gap(s):\n{}\nOverriding them is recorded with your name and shown first in the report.",
+                    gaps.len(),
+                    list.join("\n")
+                ),
+                "Why override them?",
+            )?;
+        }
+        let unresolved: Vec<String> = report
+            .divergence
+            .iter()
+            .filter(|f| f.data["resolved"] == false)
+            .map(|f| {
+                format!(
+                    "{} · {}",
+                    f.data["candidate"].as_str().unwrap_or(""),
+                    f.data["question"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if a.unresolved_reason.is_none() && !unresolved.is_empty() {
+            a.unresolved_reason = ask(
+                p,
+                format!(
+                    "Divergent scores have no agreed score yet: {}. Moderate them first \
+                     (`fairpanel moderate`), or say why the decision is recorded without.",
+                    unresolved.join(", ")
+                ),
+                "Why decide with them unresolved?",
+            )?;
+        }
+    }
     let asked = a.appoint.is_none();
     let appoint = match (a.appoint, term.as_deref_mut()) {
         (Some(x), _) => x,
