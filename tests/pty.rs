@@ -556,3 +556,38 @@ fn decide_at_a_terminal_asks_why_divergent_scores_are_unresolved() {
         "The panel discussed it and could not agree; the chair's note explains"
     );
 }
+
+#[test]
+fn the_chair_marks_a_language_prompt_as_considered_from_a_list() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 4], [4, 4], [4, 4]]);
+    e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
+    e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "C-2 is not ready for the role",
+        ],
+    );
+    let mut s = spawn(&e, &["--as", "Ann", "consider", "V1"]);
+    passphrase(&mut s, &e, "Ann");
+    s.expect("Which prompt has the panel considered?").unwrap();
+    s.expect("\"not ready\" in the decision rationale").unwrap();
+    s.send("\r").unwrap();
+    s.expect("Note").unwrap();
+    // A note is required.
+    s.send("\r").unwrap();
+    s.expect("this is required").unwrap();
+    s.send("The criterion was the risk answer\r").unwrap();
+    s.expect("was considered").unwrap();
+    s.expect(Eof).unwrap();
+    let md = e.ok(&["report", "V1"]);
+    assert!(md.contains("Considered by Ann on "), "{md}");
+    assert!(md.contains(": The criterion was the risk answer"), "{md}");
+    assert_eq!(e.json(&["verify"])["ok"], true);
+}

@@ -234,13 +234,16 @@ pub enum Command {
     Stats(stats::StatsCommand),
     /// The HR audit across vacancies: funnel by ethnic group, adverse impact, WRES, reliability, rater effects
     Audit(AuditArgs),
-    /// Mark a language prompt in a vacancy's report as considered, with a note
+    /// Mark a language prompt in a vacancy's report as considered, with a note (at a terminal, choose
+    /// the prompt from a list)
     Consider {
         vacancy: String,
-        /// The prompt's key, as `fairpanel check VACANCY --format json` gives it
-        key: String,
+        /// The prompt's key, as `fairpanel check VACANCY --format json` gives it (asked for when
+        /// interactive)
+        key: Option<String>,
+        /// What the panel made of it (asked for when interactive)
         #[arg(long)]
-        note: String,
+        note: Option<String>,
     },
     /// Sign the record's current head with an Ed25519 key held outside the database, so a rewrite by
     /// someone without the key is detected (`verify --public-key`)

@@ -337,9 +337,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
                 revision_reason,
             },
         ),
-        Command::Consider { vacancy, key, note } => {
-            review::consider(&mut ctx, &vacancy, &key, &note)
-        }
+        Command::Consider { vacancy, key, note } => review::consider(&mut ctx, &vacancy, key, note),
         Command::Review(a) => fairness::run(&mut ctx, a),
         Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
         Command::Report {

@@ -94,10 +94,49 @@ pub fn check(ctx: &mut Ctx, vacancy: &str, format: Format) -> Result<()> {
     )
 }
 
-pub fn consider(ctx: &mut Ctx, vacancy: &str, key: &str, note: &str) -> Result<()> {
+pub fn consider(
+    ctx: &mut Ctx,
+    vacancy: &str,
+    key: Option<String>,
+    note: Option<String>,
+) -> Result<()> {
     let mut store = ctx.store()?;
     ctx.authenticate_chair(&mut store, vacancy)?;
-    store.write(|tx| decide_action::considered(tx, vacancy, key, note))?;
+    let mut term = ctx.prompter();
+    let key = match (key, term.as_deref_mut()) {
+        (Some(k), _) => k,
+        (None, Some(p)) => {
+            let l = store.vacancy(vacancy)?;
+            let report = decision::from_loaded(&l)?;
+            // Prompts not yet considered; a considered one can still be named by its key.
+            let open: Vec<&Finding> = report
+                .language
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .collect();
+            if open.is_empty() {
+                bail!("{vacancy} has no language prompt left to consider");
+            }
+            let options: Vec<String> = open.iter().map(|f| f.message.clone()).collect();
+            let i = p.select("Which prompt has the panel considered?", &options, None)?;
+            open[i].data["key"].as_str().unwrap_or_default().to_string()
+        }
+        (None, None) => {
+            return Err(crate::Usage(
+                "the prompt's KEY is required when not running interactively (`fairpanel check VACANCY --format json` lists them)".into(),
+            )
+            .into())
+        }
+    };
+    let note = crate::interview::required(
+        note,
+        "--note",
+        &mut term,
+        "Note",
+        Some("what the panel made of it: the criterion and the evidence"),
+    )?;
+    let key = key.as_str();
+    store.write(|tx| decide_action::considered(tx, vacancy, key, &note))?;
     writeln!(ctx.out, "Recorded that the prompt {key} was considered.")?;
     Ok(())
 }
