@@ -179,6 +179,9 @@ fn connect(path: &Path, flags: OpenFlags, key: Option<&str>) -> Result<Connectio
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(30))?;
+    // Writing one vacancy's derived rows cycles through more statements than rusqlite's default cache of
+    // 16 holds; past that every statement was parsed again for every event.
+    conn.set_prepared_statement_cache_capacity(128);
     if let Some(k) = key {
         // SQLCipher needs the key before anything else touches the file.
         conn.pragma_update(None, "key", k)?;
@@ -860,7 +863,8 @@ impl<'a> Tx<'a> {
     pub fn new_key(&mut self) -> Result<(i64, Key)> {
         let key = crate::record::seal::new_key();
         self.conn
-            .execute("INSERT INTO keys (key) VALUES (?1)", [&key[..]])?;
+            .prepare_cached("INSERT INTO keys (key) VALUES (?1)")?
+            .execute([&key[..]])?;
         let id = self.conn.last_insert_rowid();
         self.keys.insert(id, key);
         Ok((id, key))
