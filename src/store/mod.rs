@@ -540,7 +540,8 @@ impl Store {
         self.read(|c| {
             log::tail(c)?;
             let mut stmt = c.prepare(
-                "SELECT id, title, band, service, questions, decided, created_at FROM vacancies
+                "SELECT id, title, band, service, questions, decided, created_at, review_status,
+                        review_required FROM vacancies
                  ORDER BY created_at, id",
             )?;
             let rows = stmt
@@ -553,6 +554,8 @@ impl Store {
                         questions: r.get(4)?,
                         decided: r.get::<_, i64>(5)? != 0,
                         created_at: r.get(6)?,
+                        review: r.get(7)?,
+                        review_required: r.get::<_, i64>(8)? != 0,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -678,6 +681,11 @@ pub struct VacancySummary {
     pub questions: i64,
     pub decided: bool,
     pub created_at: String,
+    /// Fairness review: `not-decided`, `awaiting`, `signed-off`, `returned` or `stale` (signed off
+    /// on an earlier version).
+    pub review: String,
+    /// Whether the decision needs a current sign-off to be final.
+    pub review_required: bool,
 }
 
 /// A write transaction: the acting person, the states it has loaded (and changed), and the head of
