@@ -651,3 +651,70 @@ fn the_audit_uses_only_revealed_candidates() {
         "once revealed, C-2 counts"
     );
 }
+
+#[test]
+fn a_mistyped_name_is_corrected_on_the_record_and_the_person_keeps_their_passphrase() {
+    let e = Env::new();
+    e.setup();
+    // A name is the person's own: once they hold a passphrase, only they (or HR) may correct it.
+    for who in ["Bola", "Ann"] {
+        let err = e.as_fails(
+            who,
+            &["panel", "rename", "V1", "Cy", "Cyrus", "--reason", "typo"],
+            1,
+        );
+        assert!(err.contains("only they, or HR"), "{err}");
+    }
+    e.as_ok(
+        "Cy",
+        &[
+            "panel",
+            "rename",
+            "V1",
+            "Cy",
+            "Cyrus",
+            "--reason",
+            "Typed short at set-up",
+        ],
+    );
+    // Cyrus scores as Cyrus, with the passphrase Cy set.
+    for q in ["caseload-prioritisation", "diversity-discomfort"] {
+        let out = e
+            .cmd()
+            .args(["--as", "Cyrus", "--credential-file"])
+            .arg(e.cred("Cy"))
+            .args([
+                "score",
+                "V1",
+                "C-1",
+                "--panellist",
+                "Cyrus",
+                "--question",
+                q,
+                "--score",
+                "3",
+                "--evidence",
+                "clear answer",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let log = e.json(&["log"]);
+    let renamed = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ev| ev["action"].as_str().unwrap_or_default().contains("rename"))
+        .expect("the rename is an event");
+    assert_eq!(renamed["actor"], "Cyrus");
+    assert!(
+        text_of(renamed).contains("Typed short at set-up"),
+        "{renamed}"
+    );
+    assert!(e.ok(&["verify"]).contains("unbroken"));
+}
