@@ -758,6 +758,7 @@ impl<'a> Tx<'a> {
         }
         let t = self.walked()?;
         let loaded = log::load_vacancy(self.conn, id, &mut self.people, &mut self.banks, t)?;
+        self.people = loaded.people;
         for (k, key) in loaded.keys {
             self.keys.insert(k, key);
         }
