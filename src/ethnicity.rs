@@ -158,6 +158,17 @@ fn normalise(s: &str) -> String {
         .join(" ")
 }
 
+/// Each row's input and category label, normalised once: a pipeline import parses every row.
+fn normalised_rows() -> &'static [(String, String)] {
+    static NORMALISED: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    NORMALISED.get_or_init(|| {
+        rows()
+            .iter()
+            .map(|r| (normalise(&r.input), normalise(&r.cat.category)))
+            .collect()
+    })
+}
+
 /// Parse a self-declared or recorded ethnicity: an NHS code (A–S, Z, 99; a two-character local code
 /// rolls up to its first character), an ONS 2021 label (with or without its group prefix), or
 /// "prefer not to say". Blank means not asked.
@@ -178,12 +189,8 @@ pub fn parse(input: &str) -> Result<Category, String> {
     if let Some((_, code)) = aliases.iter().find(|(a, _)| *a == n) {
         return Ok(by_code(code).expect("alias code in table"));
     }
-    for r in rows() {
-        let key = normalise(&r.input);
-        if r.standard == "nhs" && (key == n || normalise(&r.cat.category) == n) {
-            return Ok(r.cat.clone());
-        }
-        if r.standard == "ons" && (key == n || normalise(&r.cat.category) == n) {
+    for (r, (key, category)) in rows().iter().zip(normalised_rows()) {
+        if (r.standard == "nhs" || r.standard == "ons") && (*key == n || *category == n) {
             return Ok(r.cat.clone());
         }
     }

@@ -9,6 +9,21 @@ use crate::policy;
 use anyhow::Result;
 use std::io::Write;
 
+/// A vacancy's state in words, with its fairness review where there is a decision.
+fn status(v: &crate::store::VacancySummary) -> String {
+    if !v.decided {
+        return "open".into();
+    }
+    let review = match v.review.as_str() {
+        "signed-off" => "signed off",
+        "returned" => "returned by review",
+        "stale" => "sign-off out of date",
+        _ if v.review_required => "awaiting review (required)",
+        _ => "not reviewed",
+    };
+    format!("decided, {review}")
+}
+
 pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
     match cmd {
         VacancyCmd::Create(a) => create(ctx, a),
@@ -30,7 +45,7 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
                             crate::model::display_safe(v.service.as_deref().unwrap_or_default())
                                 .into_owned(),
                             v.questions.to_string(),
-                            if v.decided { "decided" } else { "open" }.into(),
+                            status(v),
                         ]
                     })
                     .collect();
