@@ -36,6 +36,18 @@ impl Drop for Driver {
 }
 
 fn start_driver() -> Driver {
+    // Anything the tests need, the project installs: on a fresh machine `cargo test` fetches Debian's
+    // chromium and chromium-driver with the same script CI runs.
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install-browser");
+        let status = Command::new(&script).status();
+        assert!(
+            status.as_ref().is_ok_and(|s| s.success()),
+            "{} could not install chromium and chromium-driver ({status:?}); it needs root and Debian's \
+             package archive",
+            script.display()
+        );
+    }
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists(),
         "{CHROMEDRIVER} is missing: the browser tests need Debian's chromium and chromium-driver \
