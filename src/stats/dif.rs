@@ -24,7 +24,8 @@
 //!   reference and focal members in the strata used.
 //! * **ETS classes** for polytomous items (Zwick, Thayer & Mazzeo 1997): `AA` when the Mantel
 //!   p-value is at least 0.05 or |SMD/SD| ≤ 0.17; `BB` when p < 0.05 and 0.17 < |SMD/SD| ≤ 0.25;
-//!   `CC` when p < 0.05 and |SMD/SD| > 0.25. `BB`/`CC` carry the sign of SMD: `-` means the focal
+//!   `CC` when p < 0.05 and |SMD/SD| > 0.25; a value within 10⁻⁹ of a cut counts as on it
+//!   ([`super::THRESHOLD_TOLERANCE`]), so it takes the milder class. `BB`/`CC` carry the sign of SMD: `-` means the focal
 //!   group scored lower than matched reference candidates, `+` higher.
 //! * **Liu–Agresti** cumulative common odds ratio (Liu & Agresti 1996; Penfield & Algina 2003),
 //!   point estimate: for each cut between adjacent observed score values and each stratum, with
@@ -275,12 +276,15 @@ pub fn mantel_dif_strata(strata: &[Stratum]) -> Result<Mantel, StatsError> {
 }
 
 /// ETS class for a polytomous item (Zwick, Thayer & Mazzeo 1997); see the module docs.
+///
+/// The cuts are decided with [`super::THRESHOLD_TOLERANCE`]: p must be below 0.05, and |SMD/SD|
+/// above 0.17 (or 0.25), by more than the tolerance, so a value on a cut takes the milder class.
 pub fn ets_class(p_value: f64, smd: f64, effect_size: f64) -> String {
     let a = effect_size.abs();
     let sign = if smd < 0.0 { "-" } else { "+" };
-    if p_value >= 0.05 || a <= 0.17 {
+    if !super::below_cut(p_value, 0.05) || !super::above_cut(a, 0.17) {
         "AA".to_string()
-    } else if a <= 0.25 {
+    } else if !super::above_cut(a, 0.25) {
         format!("BB{sign}")
     } else {
         format!("CC{sign}")
