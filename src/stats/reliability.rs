@@ -261,9 +261,19 @@ fn form(kind: &str, icc: f64, f: f64, df1: f64, df2: f64, p: f64, ci95: [f64; 2]
 /// estimate is compared and values within [`super::THRESHOLD_TOLERANCE`] of the cut count as equal
 /// to it. `None` when ICC(2,1) is not defined (as [`icc`] refuses it).
 pub fn icc2_compare(matrix: &[Vec<f64>], num: i64, den: i64) -> Option<std::cmp::Ordering> {
-    use std::cmp::Ordering;
     let report = icc(matrix).ok()?;
-    let float = report.form("ICC2")?.icc;
+    icc2_compare_estimate(matrix, report.form("ICC2")?.icc, num, den)
+}
+
+/// [`icc2_compare`] for a caller that already holds the float ICC(2,1) of `matrix` from [`icc`]
+/// (used only when the exact comparison is not possible).
+pub fn icc2_compare_estimate(
+    matrix: &[Vec<f64>],
+    float: f64,
+    num: i64,
+    den: i64,
+) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
     let cut = num as f64 / den as f64;
     let fallback = || {
         if (float - cut).abs() <= super::THRESHOLD_TOLERANCE {
