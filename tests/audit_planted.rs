@@ -153,6 +153,51 @@ fn the_audit_finds_every_planted_pattern() {
     let fewer = pooled["fewer_g"].as_f64().unwrap();
     assert!(fewer < pooled["typical_g"].as_f64().unwrap(), "{pooled}");
 
+    // The biased question's history, year by year: the planted group scores lower than matched
+    // White candidates in every year (each year's comparison stands on its own vacancies).
+    let h: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &[
+            "bank",
+            "show",
+            synth::BANK,
+            "--dif",
+            "--question",
+            synth::DIF_QUESTION,
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        h["periods"],
+        serde_json::json!(["2024", "2025", "2026"]),
+        "{h}"
+    );
+    let rows = h["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3 * 5, "five comparisons a year: {h}");
+    for r in rows {
+        assert_eq!(r["question"], synth::DIF_QUESTION);
+        if r["group"] == synth::DIF_GROUP.key() {
+            assert!(r["smd"].as_f64().unwrap() < 0.0, "{r}");
+        }
+    }
+    let q: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &[
+            "bank",
+            "show",
+            synth::BANK,
+            "--dif",
+            "--by",
+            "quarter",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(q["periods"][0], "2024 Q1", "{}", q["periods"]);
+
     // The record of the whole organisation verifies.
     common::ok_on(&db, &["verify"]);
 }

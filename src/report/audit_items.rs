@@ -328,6 +328,11 @@ fn flagged_class(c: &str) -> bool {
 
 const WHITE_LABEL: &str = "White";
 
+/// The Questions section alone (for a question's history).
+pub fn item_bias(data: &AuditData, t: u64) -> Questions {
+    questions(data, t).0
+}
+
 pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
     let items = items_of(data);
     let s = &data.scores;
