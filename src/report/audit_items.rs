@@ -263,7 +263,7 @@ impl Items {
 fn dif_pass(
     items: &Items,
     nq: usize,
-    focal: &dyn Fn(u8) -> bool,
+    focal: &[bool; 5],
     excluded: &[bool],
     run: &[bool],
 ) -> Vec<Option<Result<Mantel, stats::StatsError>>> {
@@ -275,7 +275,7 @@ fn dif_pass(
     let mut rows: Vec<Vec<(f64, f64, bool)>> = vec![Vec::new(); nq];
     for c in 0..items.group.len() {
         let Some(g) = items.group[c] else { continue };
-        let is_focal = focal(g);
+        let is_focal = focal[g as usize];
         if !is_focal && g != white {
             continue;
         }
@@ -378,18 +378,18 @@ pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
         .collect();
     let big_enough = |c: &Count| matches!(c, Count::Shown(n) if *n >= t.max(1));
     // Comparisons: each minority group, then BME.
-    let mut comparisons: Vec<(&'static str, &'static str, Box<dyn Fn(u8) -> bool>)> = minority
+    // Each comparison's key, label and which stated groups are its focal group.
+    let mut comparisons: Vec<(&'static str, &'static str, [bool; 5])> = minority
         .iter()
         .map(|&g| {
             let grp = Group::STATED[g];
-            let f: Box<dyn Fn(u8) -> bool> = Box::new(move |x| x as usize == g);
-            (grp.key(), grp.label(), f)
+            (grp.key(), grp.label(), std::array::from_fn(|x| x == g))
         })
         .collect();
     comparisons.push((
         "bme",
         "Black, Asian and minority ethnic (BME)",
-        Box::new(|x| Group::STATED[x as usize].is_bme()),
+        std::array::from_fn(|x| Group::STATED[x].is_bme()),
     ));
     let focal_count = |k: usize, q: usize| -> Count {
         if k < minority.len() {
@@ -407,13 +407,13 @@ pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
                 .map(|q| big_enough(&shown[q].0[white]) && big_enough(&focal_count(k, q)))
                 .collect();
             let none = vec![false; nq];
-            let stage1 = dif_pass(&items, nq, focal.as_ref(), &none, &run);
+            let stage1 = dif_pass(&items, nq, focal, &none, &run);
             let flagged: Vec<bool> = stage1
                 .iter()
                 .map(|r| matches!(r, Some(Ok(m)) if flagged_class(&m.ets_class)))
                 .collect();
             let stage2 = if flagged.iter().any(|f| *f) {
-                dif_pass(&items, nq, focal.as_ref(), &flagged, &run)
+                dif_pass(&items, nq, focal, &flagged, &run)
             } else {
                 stage1.clone()
             };
