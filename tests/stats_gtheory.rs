@@ -418,3 +418,20 @@ fn blocks_give_the_same_study_as_labelled_scores() {
     };
     assert!(g_study_blocks(Design::PxRxI, vec![String::new()], vec![bad]).is_err());
 }
+
+#[test]
+fn one_blocks_coefficients_alone_match_its_full_study() {
+    // Brennan's Synthetic Data Set No. 3 as one block: G and Φ without the D study are the study's.
+    let one = load("brennan_synthetic3_long.csv", "");
+    let (names, blocks) = blocks_of(&one);
+    let (g, phi) = fairpanel::stats::gtheory::crossed_coefficients(&blocks[0]).unwrap();
+    let full = g_study_blocks(Design::PxRxI, names, blocks).unwrap();
+    assert_close!(g, full.g_coef, 1e-12);
+    assert_close!(phi, full.phi, 1e-12);
+    // Too few candidates is the same error as the full study's.
+    let small = Block {
+        n: [1, 2, 2],
+        x: vec![1.0, 2.0, 3.0, 4.0],
+    };
+    assert!(fairpanel::stats::gtheory::crossed_coefficients(&small).is_err());
+}

@@ -594,18 +594,22 @@ pub fn g_study_blocks(
     )
 }
 
-fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
-    let effs = effects(design);
+/// Sums of squares, degrees of freedom and variance estimates of `effs` over `blocks`, checking
+/// the design has the data it needs (see [`g_study`]).
+fn solve(
+    design: Design,
+    blocks: &[Block],
+    effs: &[Effect],
+) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), StatsError> {
     let pooled = design == Design::Pooled;
-    if pooled && prep.blocks.len() < 2 {
+    if pooled && blocks.len() < 2 {
         return not_computable(
             "G study (p x r x i):v needs at least 2 vacancies with a complete candidate; use \
              \"p x r x i\" for one vacancy",
         );
     }
-    let total_candidates: usize = prep.blocks.iter().map(|b| b.n[0]).sum();
     if !pooled {
-        let b = &prep.blocks[0];
+        let b = &blocks[0];
         if b.n[0] < 2 {
             return not_computable(format!(
                 "G study: needs at least 2 candidates with every score of the design; {} \
@@ -620,7 +624,7 @@ fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
             return not_computable("G study: needs at least 2 questions");
         }
     } else {
-        let dfs = |m: u8| prep.blocks.iter().map(|b| b.df(m)).sum::<f64>();
+        let dfs = |m: u8| blocks.iter().map(|b| b.df(m)).sum::<f64>();
         if dfs(P) < 1.0 || dfs(R) < 1.0 || dfs(I) < 1.0 {
             return not_computable(
                 "G study (p x r x i):v: needs, within vacancies, at least 2 candidates, 2 raters \
@@ -634,7 +638,7 @@ fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
     let mut ss = vec![0.0; k];
     let mut df = vec![0.0; k];
     let mut coef = vec![vec![0.0; k]; k];
-    for b in &prep.blocks {
+    for b in blocks {
         let css = b.crossed_ss();
         for (a, ea) in effs.iter().enumerate() {
             let dfa: f64 = ea.parts.iter().map(|&m| b.df(m)).sum();
@@ -664,6 +668,42 @@ fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
             .sum();
         var[a] = (ss[a] - rest) / coef[a][a];
     }
+    Ok((ss, df, var))
+}
+
+/// Eρ² and Φ of one `p x r x i` block at its own sizes, without the D study (for summaries over
+/// many vacancies): the same estimates and errors as [`g_study_blocks`] gives for that block.
+pub fn crossed_coefficients(b: &Block) -> Result<(f64, f64), StatsError> {
+    if b.x.len() != b.n[0] * b.n[1] * b.n[2] {
+        return invalid(format!(
+            "G study from blocks: a block of {:?} holds {} scores",
+            b.n,
+            b.x.len()
+        ));
+    }
+    if b.x.iter().any(|x| !x.is_finite()) {
+        return invalid("G study from blocks: a score is not finite");
+    }
+    if b.n[0] == 0 {
+        return not_computable("G study: no scores");
+    }
+    let effs = effects(Design::PxRxI);
+    let (_, _, var) = solve(Design::PxRxI, std::slice::from_ref(b), &effs)?;
+    let used: Vec<(u8, f64)> = effs
+        .iter()
+        .zip(&var)
+        .map(|(e, v)| (e.mask, v.max(0.0)))
+        .collect();
+    let (g, phi) = coefficients_at(&used, used[0].1, b.n[1] as f64, b.n[2] as f64)?;
+    super::ensure_finite("G study", &[g, phi])?;
+    Ok((g, phi))
+}
+
+fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
+    let effs = effects(design);
+    let pooled = design == Design::Pooled;
+    let total_candidates: usize = prep.blocks.iter().map(|b| b.n[0]).sum();
+    let (ss, df, var) = solve(design, &prep.blocks, &effs)?;
     let mut components: Vec<Component> = effs
         .iter()
         .enumerate()

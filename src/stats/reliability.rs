@@ -257,7 +257,8 @@ fn form(kind: &str, icc: f64, f: f64, df1: f64, df2: f64, p: f64, ci95: [f64; 2]
 /// (MSR − MSE) / (MSR + (k − 1)MSE + k(MSC − MSE)/n) (Shrout & Fleiss 1979) is then exactly
 /// N / D with N = n(k − 1)A − nE and D = n(k − 1)A + n(k − 1)E + k(n − 1)B − kE (both sides
 /// multiplied by n²k(n − 1)(k − 1) > 0), so the comparison is of the integers N·den and num·D
-/// (signs handled). When a score is not a whole number, or the integers would overflow, the float
+/// (signs handled); this decides whenever the float estimate is within 10⁻⁶ of the cut (further
+/// away, its rounding error cannot change the side). When a score is not a whole number, or the integers would overflow, the float
 /// estimate is compared and values within [`super::THRESHOLD_TOLERANCE`] of the cut count as equal
 /// to it. `None` when ICC(2,1) is not defined (as [`icc`] refuses it).
 pub fn icc2_compare(matrix: &[Vec<f64>], num: i64, den: i64) -> Option<std::cmp::Ordering> {
@@ -282,6 +283,10 @@ pub fn icc2_compare_estimate(
             float.partial_cmp(&cut)
         }
     };
+    // Far from the cut, rounding (of the order of 10⁻¹⁵ here) cannot change the side.
+    if (float - cut).abs() > 1e-6 {
+        return float.partial_cmp(&cut);
+    }
     let whole = |x: f64| x.fract() == 0.0 && x.abs() <= (1u64 << 31) as f64;
     if den <= 0 || !matrix.iter().flatten().all(|x| whole(*x)) {
         return fallback();
