@@ -7,7 +7,7 @@ use crate::interview::question_guide;
 use crate::output::{emit, table};
 use crate::policy::{self, Policy};
 use crate::report::audit::Count;
-use crate::report::audit_items::item_bias;
+use crate::report::audit_items::{gather, item_bias};
 use crate::store::AuditFilter;
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -229,7 +229,7 @@ fn dif_history(
             until: Some(until.clone()),
             ..AuditFilter::default()
         })?;
-        for r in item_bias(&data, t).rows {
+        for r in item_bias(&data, t, &gather(&data)).rows {
             if !wanted(&r.question) {
                 continue;
             }

@@ -1032,23 +1032,34 @@ fn scoring(
     Vec<GroupMean>,
     (audit_items::Questions, audit_items::PanelDesign),
 ) {
-    // The sections are independent: compute them side by side.
-    let (reliability, items, rest) = std::thread::scope(|scope| {
+    // Reliability (whose pass also gathers item scores) beside the rater figures; then item bias
+    // beside panel design. Each pair shares the two cores.
+    let t = policy.suppression_threshold;
+    std::thread::scope(|scope| {
         let r = scope.spawn(|| reliability_of(data));
-        let q = scope.spawn(|| audit_items::questions(data, policy.suppression_threshold));
         let rest = raters_of(data, policy);
+        let (reliability, items) = r.join().expect("reliability thread");
+        let (questions, blocks) = std::thread::scope(|inner| {
+            let design = inner.spawn(|| audit_items::panel_design(data, &items.blocks));
+            let questions = audit_items::item_bias(data, t, &items);
+            (questions, design.join().expect("panel design thread"))
+        });
+        let (raters, rater_groups, diversity_scores) = rest;
         (
-            r.join().expect("reliability thread"),
-            q.join().expect("questions thread"),
-            rest,
+            reliability,
+            raters,
+            rater_groups,
+            diversity_scores,
+            (questions, blocks),
         )
-    });
-    let (raters, rater_groups, diversity_scores) = rest;
-    (reliability, raters, rater_groups, diversity_scores, items)
+    })
 }
 
-fn reliability_of(data: &AuditData) -> Reliability {
+/// Reliability, and (from the same pass over each vacancy's cells) every candidate's item scores
+/// and each vacancy's complete block for the Questions and Panel design sections.
+fn reliability_of(data: &AuditData) -> (Reliability, audit_items::Items) {
     let s = &data.scores;
+    let mut items = audit_items::Items::new(data);
     // Alpha over every cell with two or more scores, in the one fixed cell order.
     let mut alpha_values = Vec::new();
     let mut alpha_ends = Vec::new();
@@ -1072,21 +1083,26 @@ fn reliability_of(data: &AuditData) -> Reliability {
     let mut with_cells = 0;
     let mut buf = CellBuf::default();
     let (mut panels, mut values, mut cells) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_candidate = Vec::new();
     for group in order.chunk_by(|a, b| s.candidates[*a].vacancy == s.candidates[*b].vacancy) {
         let v = s.candidates[group[0]].vacancy;
-        // Each cell as (panel range, scores range) into flat buffers.
+        // Each cell as (panel range, scores range, question) into flat buffers.
         panels.clear();
         values.clear();
         cells.clear();
+        per_candidate.clear();
         for &c in group {
+            let from = cells.len();
             s.cells_of(c, &mut buf, |cell| {
                 let p = panels.len()..panels.len() + cell.panellists.len();
                 panels.extend_from_slice(cell.panellists);
                 let x = values.len()..values.len() + cell.scores.len();
                 values.extend_from_slice(cell.scores);
-                cells.push((p, x));
+                cells.push((p, x, cell.question));
             });
+            per_candidate.push((c, from..cells.len()));
         }
+        items.add_vacancy(data, v, &per_candidate, &panels, &values, &cells);
         if cells.is_empty() {
             continue;
         }
@@ -1094,7 +1110,7 @@ fn reliability_of(data: &AuditData) -> Reliability {
         // Complete cells only: the panel most cells share. Ties are broken by the panel itself, so
         // the choice does not depend on the order cells arrive in.
         let mut counts: Vec<(&[u32], usize)> = Vec::new();
-        for (p, _) in &cells {
+        for (p, _, _) in &cells {
             let panel = &panels[p.clone()];
             match counts.iter_mut().find(|(q, _)| *q == panel) {
                 Some(e) => e.1 += 1,
@@ -1109,8 +1125,8 @@ fn reliability_of(data: &AuditData) -> Reliability {
         };
         let matrix: Vec<Vec<f64>> = cells
             .iter()
-            .filter(|(p, _)| &panels[p.clone()] == panel)
-            .map(|(_, x)| values[x.clone()].to_vec())
+            .filter(|(p, _, _)| &panels[p.clone()] == panel)
+            .map(|(_, x, _)| values[x.clone()].to_vec())
             .collect();
         if let Ok(r) = reliability::icc(&matrix) {
             if let Some(f) = r.form("ICC2") {
@@ -1128,7 +1144,7 @@ fn reliability_of(data: &AuditData) -> Reliability {
     }
     per_vacancy.sort_by(|a, b| a.vacancy.cmp(&b.vacancy));
     let mut iccs: Vec<f64> = per_vacancy.iter().map(|v| v.icc2).collect();
-    Reliability {
+    let reliability = Reliability {
         alpha,
         cells: alpha_ends.len(),
         vacancies_computed: per_vacancy.len(),
@@ -1141,7 +1157,8 @@ fn reliability_of(data: &AuditData) -> Reliability {
             )
         }),
         per_vacancy,
-    }
+    };
+    (reliability, items)
 }
 
 fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<GroupMean>) {

@@ -29,8 +29,9 @@ use crate::ethnicity::{self, Group};
 use crate::stats::dif::{self, Mantel, Stratum};
 use crate::stats::gtheory::{self, Block, Design};
 use crate::stats::{self, suppression};
-use crate::store::{AuditData, CellBuf};
+use crate::store::AuditData;
 use serde::Serialize;
+use std::ops::Range;
 
 /// Bands of the matching score used as strata.
 pub const BANDS: usize = 10;
@@ -140,75 +141,78 @@ pub struct VacancyG {
     pub phi: f64,
 }
 
-/// Every candidate's item scores, and each vacancy's complete block, from one pass over the cells.
-struct Items {
+/// Every candidate's item scores, and each vacancy's complete block, gathered vacancy by vacancy
+/// from the audit's one pass over the cells (see [`Items::add_vacancy`]).
+pub struct Items {
+    /// Index into `Group::STATED` of each ethnicity code.
+    code_stated: Vec<Option<u8>>,
     /// Per scored candidate: index into `Group::STATED`, if stated.
     group: Vec<Option<u8>>,
-    /// Per scored candidate: range into `items`.
-    start: Vec<u32>,
+    /// Per scored candidate: range into `items` (gathered in vacancy order).
+    ranges: Vec<(u32, u32)>,
     items: Vec<(u32, f64)>,
     /// Vacancy index and its block.
-    blocks: Vec<(u32, Block)>,
+    pub blocks: Vec<(u32, Block)>,
 }
 
-fn items_of(data: &AuditData) -> Items {
-    let s = &data.scores;
-    let code_stated: Vec<Option<u8>> = data
-        .codes
-        .iter()
-        .map(|c| {
-            let g = ethnicity::by_code(c).map_or(Group::NotAsked, |c| c.group);
-            Group::STATED.iter().position(|x| *x == g).map(|i| i as u8)
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..s.candidates.len()).collect();
-    order.sort_by_key(|&c| s.candidates[c].vacancy);
-    let mut group = vec![None; s.candidates.len()];
-    let mut ranges = vec![(0u32, 0u32); s.candidates.len()];
-    let mut items = Vec::with_capacity(s.count / 3);
-    let mut blocks = Vec::new();
-    let mut buf = CellBuf::default();
-    // Per candidate of the current vacancy: panel (range into `panels`), scores in question-major
-    // order (range into `scores`), complete or not.
-    let (mut panels, mut scores) = (Vec::<u32>::new(), Vec::<f64>::new());
-    let mut cands: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, bool)> = Vec::new();
-    for run in order.chunk_by(|a, b| s.candidates[*a].vacancy == s.candidates[*b].vacancy) {
-        let v = s.candidates[run[0]].vacancy;
-        let ni = s.plan_len(v);
-        panels.clear();
-        scores.clear();
-        cands.clear();
-        for &c in run {
-            let cand = &s.candidates[c];
-            group[c] = cand.ethnicity.and_then(|e| code_stated[e as usize]);
-            let sheets = &s.sheets[cand.sheets.start as usize..cand.sheets.end as usize];
-            let p = panels.len()..panels.len() + sheets.len();
-            panels.extend(sheets.iter().map(|x| x.panellist));
-            let from = items.len() as u32;
-            let x0 = scores.len();
-            let mut complete = true;
-            let mut n_cells = 0;
-            s.cells_of(c, &mut buf, |cell| {
-                n_cells += 1;
-                let mean = cell.scores.iter().sum::<f64>() / cell.scores.len() as f64;
-                items.push((cell.question, mean));
-                if cell.scores.len() == sheets.len() {
-                    scores.extend_from_slice(cell.scores);
-                } else {
-                    complete = false;
-                }
-            });
-            ranges[c] = (from, items.len() as u32);
-            cands.push((p, x0..scores.len(), complete && n_cells == ni));
+/// One cell as ranges into a vacancy's panellist and score buffers, with its question index.
+pub type CellRanges = (Range<usize>, Range<usize>, u32);
+
+impl Items {
+    pub fn new(data: &AuditData) -> Items {
+        let n = data.scores.candidates.len();
+        Items {
+            code_stated: data
+                .codes
+                .iter()
+                .map(|c| {
+                    let g = ethnicity::by_code(c).map_or(Group::NotAsked, |c| c.group);
+                    Group::STATED.iter().position(|x| *x == g).map(|i| i as u8)
+                })
+                .collect(),
+            group: vec![None; n],
+            ranges: vec![(0, 0); n],
+            items: Vec::with_capacity(data.scores.count / 3),
+            blocks: Vec::new(),
         }
-        // The panel most complete candidates had (ties broken by the panel itself).
-        let mut counts: Vec<(&[u32], usize)> = Vec::new();
-        for (p, _, complete) in &cands {
-            if !complete {
-                continue;
+    }
+
+    /// One vacancy's candidates (index, range of `cells`), with its cells in question order per
+    /// candidate as ranges into `panels` and `values`. Item score = the cell's mean; a candidate is
+    /// complete when every plan question was scored by all of their panellists, and the block holds
+    /// the complete candidates with the panel most of them had (ties broken by the panel itself).
+    pub fn add_vacancy(
+        &mut self,
+        data: &AuditData,
+        v: u32,
+        candidates: &[(usize, Range<usize>)],
+        panels: &[u32],
+        values: &[f64],
+        cells: &[CellRanges],
+    ) {
+        let s = &data.scores;
+        let ni = s.plan_len(v);
+        let mut complete_panel: Vec<Option<&[u32]>> = Vec::with_capacity(candidates.len());
+        for (c, range) in candidates {
+            let cand = &s.candidates[*c];
+            self.group[*c] = cand.ethnicity.and_then(|e| self.code_stated[e as usize]);
+            let from = self.items.len() as u32;
+            let sheets = cand.sheets.len();
+            let mut complete = range.len() == ni;
+            for (_, x, q) in &cells[range.clone()] {
+                let xs = &values[x.clone()];
+                self.items
+                    .push((*q, xs.iter().sum::<f64>() / xs.len() as f64));
+                complete &= xs.len() == sheets;
             }
-            let panel = &panels[p.clone()];
-            match counts.iter_mut().find(|(q, _)| *q == panel) {
+            self.ranges[*c] = (from, self.items.len() as u32);
+            complete_panel.push(
+                (complete && !range.is_empty()).then(|| &panels[cells[range.start].0.clone()]),
+            );
+        }
+        let mut counts: Vec<(&[u32], usize)> = Vec::new();
+        for panel in complete_panel.iter().flatten() {
+            match counts.iter_mut().find(|(q, _)| q == panel) {
                 Some(e) => e.1 += 1,
                 None => counts.push((panel, 1)),
             }
@@ -217,44 +221,29 @@ fn items_of(data: &AuditData) -> Items {
             .iter()
             .max_by(|a, b| (a.1, a.0.len(), a.0).cmp(&(b.1, b.0.len(), b.0)))
         else {
-            continue;
+            return;
         };
         let nr = panel.len();
         let mut x = Vec::new();
         let mut np = 0;
-        for (p, xs, complete) in &cands {
-            if !complete || &panels[p.clone()] != panel {
+        for ((_, range), p) in candidates.iter().zip(&complete_panel) {
+            if *p != Some(panel) {
                 continue;
             }
-            let cell = &scores[xs.clone()];
+            let cs = &cells[range.clone()];
             for r in 0..nr {
-                for i in 0..ni {
-                    x.push(cell[i * nr + r]);
+                for (_, xs, _) in cs {
+                    x.push(values[xs.start + r]);
                 }
             }
             np += 1;
         }
-        blocks.push((v, Block { n: [np, nr, ni], x }));
+        self.blocks.push((v, Block { n: [np, nr, ni], x }));
     }
-    // Items were gathered in vacancy order; lay them out in candidate order.
-    let mut flat = Vec::with_capacity(items.len());
-    let mut starts = Vec::with_capacity(ranges.len() + 1);
-    for (a, b) in &ranges {
-        starts.push(flat.len() as u32);
-        flat.extend_from_slice(&items[*a as usize..*b as usize]);
-    }
-    starts.push(flat.len() as u32);
-    Items {
-        group,
-        start: starts,
-        items: flat,
-        blocks,
-    }
-}
 
-impl Items {
     fn of(&self, c: usize) -> &[(u32, f64)] {
-        &self.items[self.start[c] as usize..self.start[c + 1] as usize]
+        let (a, b) = self.ranges[c];
+        &self.items[a as usize..b as usize]
     }
 }
 
@@ -328,13 +317,40 @@ fn flagged_class(c: &str) -> bool {
 
 const WHITE_LABEL: &str = "White";
 
-/// The Questions section alone (for a question's history).
-pub fn item_bias(data: &AuditData, t: u64) -> Questions {
-    questions(data, t).0
+/// Item scores and blocks for every vacancy, by their own pass over the cells (for callers that do
+/// not run the audit's reliability pass, which gathers them on the way).
+pub fn gather(data: &AuditData) -> Items {
+    let s = &data.scores;
+    let mut items = Items::new(data);
+    let mut order: Vec<usize> = (0..s.candidates.len()).collect();
+    order.sort_by_key(|&c| s.candidates[c].vacancy);
+    let mut buf = crate::store::CellBuf::default();
+    let (mut panels, mut values, mut cells, mut per_candidate) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for group in order.chunk_by(|a, b| s.candidates[*a].vacancy == s.candidates[*b].vacancy) {
+        panels.clear();
+        values.clear();
+        cells.clear();
+        per_candidate.clear();
+        for &c in group {
+            let from = cells.len();
+            s.cells_of(c, &mut buf, |cell| {
+                let p = panels.len()..panels.len() + cell.panellists.len();
+                panels.extend_from_slice(cell.panellists);
+                let x = values.len()..values.len() + cell.scores.len();
+                values.extend_from_slice(cell.scores);
+                cells.push((p, x, cell.question));
+            });
+            per_candidate.push((c, from..cells.len()));
+        }
+        let v = s.candidates[group[0]].vacancy;
+        items.add_vacancy(data, v, &per_candidate, &panels, &values, &cells);
+    }
+    items
 }
 
-pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
-    let items = items_of(data);
+/// The Questions section: item bias per bank question (see the module docs).
+pub fn item_bias(data: &AuditData, t: u64, items: &Items) -> Questions {
     let s = &data.scores;
     let nq = s.questions.len();
     // Vacancies per question, and candidates per question and stated group.
@@ -407,13 +423,13 @@ pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
                 .map(|q| big_enough(&shown[q].0[white]) && big_enough(&focal_count(k, q)))
                 .collect();
             let none = vec![false; nq];
-            let stage1 = dif_pass(&items, nq, focal, &none, &run);
+            let stage1 = dif_pass(items, nq, focal, &none, &run);
             let flagged: Vec<bool> = stage1
                 .iter()
                 .map(|r| matches!(r, Some(Ok(m)) if flagged_class(&m.ets_class)))
                 .collect();
             let stage2 = if flagged.iter().any(|f| *f) {
-                dif_pass(&items, nq, focal, &flagged, &run)
+                dif_pass(items, nq, focal, &flagged, &run)
             } else {
                 stage1.clone()
             };
@@ -526,15 +542,14 @@ pub fn questions(data: &AuditData, t: u64) -> (Questions, PanelDesign) {
             }
         })
         .collect();
-    let questions = Questions {
+    Questions {
         reference: WHITE_LABEL,
         groups: comparisons.iter().map(|c| c.1).collect(),
         bands: BANDS,
         tested,
         flagged: flagged_total,
         rows,
-    };
-    (questions, panel_design(data, items.blocks))
+    }
 }
 
 fn sentence(label: &str, m: &Mantel, direction: Option<&str>) -> String {
@@ -570,7 +585,8 @@ fn mode(xs: impl Iterator<Item = usize>) -> Option<usize> {
     counts.into_iter().max_by_key(|&(v, n)| (n, v)).map(|e| e.0)
 }
 
-fn panel_design(data: &AuditData, blocks: Vec<(u32, Block)>) -> PanelDesign {
+/// The Panel design section from each vacancy's complete block.
+pub fn panel_design(data: &AuditData, blocks: &[(u32, Block)]) -> PanelDesign {
     let mut per_vacancy: Vec<VacancyG> = blocks
         .iter()
         .filter_map(|(v, b)| {
@@ -602,8 +618,8 @@ fn panel_design(data: &AuditData, blocks: Vec<(u32, Block)>) -> PanelDesign {
     let typical_r = mode(blocks.iter().filter(|b| b.1.n[0] > 0).map(|b| b.1.n[1]));
     let typical_i = mode(blocks.iter().filter(|b| b.1.n[0] > 0).map(|b| b.1.n[2]));
     let (ids, bl): (Vec<String>, Vec<Block>) = blocks
-        .into_iter()
-        .map(|(v, b)| (data.vacancies[v as usize].id.clone(), b))
+        .iter()
+        .map(|(v, b)| (data.vacancies[*v as usize].id.clone(), b.clone()))
         .unzip();
     // One vacancy is its own crossed design.
     let design = if bl.len() == 1 {

@@ -215,17 +215,25 @@ pub fn mantel_dif_strata(strata: &[Stratum]) -> Result<Mantel, StatsError> {
         .map(|st| {
             let mut r = st.reference.clone();
             let mut f = st.focal.clone();
-            r.sort_by(f64::total_cmp);
-            f.sort_by(f64::total_cmp);
+            r.sort_unstable_by(f64::total_cmp);
+            f.sort_unstable_by(f64::total_cmp);
             (r, f)
         })
         .collect();
-    let mut cuts: Vec<f64> = sorted
-        .iter()
-        .flat_map(|(r, f)| r.iter().chain(f))
-        .copied()
-        .collect();
-    cuts.sort_by(f64::total_cmp);
+    // The observed values: each sorted list's distinct values, merged.
+    let mut cuts: Vec<f64> = Vec::new();
+    for (r, f) in &sorted {
+        for list in [r, f] {
+            let mut last = None;
+            for &x in list.iter() {
+                if last != Some(x) {
+                    cuts.push(x);
+                    last = Some(x);
+                }
+            }
+        }
+    }
+    cuts.sort_unstable_by(f64::total_cmp);
     cuts.dedup();
     let (mut num, mut den) = (0.0, 0.0);
     for c in &cuts[..cuts.len() - 1] {
@@ -444,7 +452,7 @@ fn item_scores(data: &[RaterScore], opts: &DifOptions) -> Result<Candidates, Sta
 /// values so that no value sits on a cut.
 pub fn band_cuts(values: &[f64], bands: usize) -> Vec<f64> {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let n = sorted.len();
     let mut cuts: Vec<f64> = Vec::new();
     if n == 0 || bands < 2 {

@@ -273,31 +273,38 @@ impl Block {
                 if mask & I != 0 { ni } else { 1 },
             ]
         };
-        let mut sums: [Vec<f64>; 8] = std::array::from_fn(|m| {
-            let d = dims(m as u8);
-            vec![0.0; d[0] * d[1] * d[2]]
-        });
+        // Margins of masks 1 to 6 in one buffer (mask 7's are the centred scores themselves).
+        let mut at = [0usize; 8];
+        for mask in 1..8 {
+            let d = dims(mask as u8 - 1);
+            at[mask] = at[mask - 1] + if mask == 1 { 0 } else { d[0] * d[1] * d[2] };
+        }
+        let mut sums = vec![0.0; at[7]];
+        let mut t = [0.0; 8];
         for p in 0..np {
             for r in 0..nr {
                 let row = (p * nr + r) * ni;
                 for i in 0..ni {
                     let x = self.x[row + i] - mean;
-                    sums[1][p] += x;
-                    sums[2][r] += x;
-                    sums[3][p * nr + r] += x;
-                    sums[4][i] += x;
-                    sums[5][p * ni + i] += x;
-                    sums[6][r * ni + i] += x;
-                    sums[7][row + i] += x;
+                    sums[at[1] + p] += x;
+                    sums[at[2] + r] += x;
+                    sums[at[3] + p * nr + r] += x;
+                    sums[at[4] + i] += x;
+                    sums[at[5] + p * ni + i] += x;
+                    sums[at[6] + r * ni + i] += x;
+                    t[7] += x * x;
                 }
             }
         }
-        sums[0][0] = 0.0;
-        let mut t = [0.0; 8];
-        for (mask, s) in sums.iter().enumerate() {
+        for mask in 1..7 {
             let d = dims(mask as u8);
-            let per_level = total / (d[0] * d[1] * d[2]) as f64;
-            t[mask] = s.iter().map(|v| v * v).sum::<f64>() / per_level;
+            let levels = d[0] * d[1] * d[2];
+            let per_level = total / levels as f64;
+            t[mask] = sums[at[mask]..at[mask] + levels]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                / per_level;
         }
         let mut ss = [0.0; 8];
         for alpha in 1u8..8 {
