@@ -601,13 +601,16 @@ pub fn g_study_blocks(
     )
 }
 
+/// Sums of squares, degrees of freedom and variance estimates, one of each per effect.
+type Solved = (Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// Sums of squares, degrees of freedom and variance estimates of `effs` over `blocks`, checking
 /// the design has the data it needs (see [`g_study`]).
 fn solve(
     design: Design,
     blocks: &[Block],
     effs: &[Effect],
-) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), StatsError> {
+) -> Result<Solved, StatsError> {
     let pooled = design == Design::Pooled;
     if pooled && blocks.len() < 2 {
         return not_computable(
