@@ -1038,9 +1038,10 @@ fn scoring(
     std::thread::scope(|scope| {
         let r = scope.spawn(|| reliability_of(data));
         let rest = raters_of(data, policy);
-        let (reliability, items) = r.join().expect("reliability thread");
+        let (reliability, mut items) = r.join().expect("reliability thread");
+        let blocks = std::mem::take(&mut items.blocks);
         let (questions, blocks) = std::thread::scope(|inner| {
-            let design = inner.spawn(|| audit_items::panel_design(data, &items.blocks));
+            let design = inner.spawn(|| audit_items::panel_design(data, blocks));
             let questions = audit_items::item_bias(data, t, &items);
             (questions, design.join().expect("panel design thread"))
         });

@@ -1,6 +1,7 @@
 //! The audit's "Questions" and "Panel design" sections: item bias (DIF) per bank question, and
 //! generalizability theory for the organisation's panels. Both read the same sealed (independent)
-//! scores as the rest of the audit, in one pass.
+//! scores as the rest of the audit; item scores and each vacancy's block are gathered during the
+//! reliability section's pass over each vacancy's cells ([`Items::add_vacancy`]).
 //!
 //! Conventions (also stated in the report itself):
 //! - **Item score**: the panel's mean for a candidate on a question. **Matching score**: the mean of
@@ -586,7 +587,7 @@ fn mode(xs: impl Iterator<Item = usize>) -> Option<usize> {
 }
 
 /// The Panel design section from each vacancy's complete block.
-pub fn panel_design(data: &AuditData, blocks: &[(u32, Block)]) -> PanelDesign {
+pub fn panel_design(data: &AuditData, blocks: Vec<(u32, Block)>) -> PanelDesign {
     let mut per_vacancy: Vec<VacancyG> = blocks
         .iter()
         .filter_map(|(v, b)| {
@@ -618,8 +619,8 @@ pub fn panel_design(data: &AuditData, blocks: &[(u32, Block)]) -> PanelDesign {
     let typical_r = mode(blocks.iter().filter(|b| b.1.n[0] > 0).map(|b| b.1.n[1]));
     let typical_i = mode(blocks.iter().filter(|b| b.1.n[0] > 0).map(|b| b.1.n[2]));
     let (ids, bl): (Vec<String>, Vec<Block>) = blocks
-        .iter()
-        .map(|(v, b)| (data.vacancies[*v as usize].id.clone(), b.clone()))
+        .into_iter()
+        .map(|(v, b)| (data.vacancies[v as usize].id.clone(), b))
         .unzip();
     // One vacancy is its own crossed design.
     let design = if bl.len() == 1 {

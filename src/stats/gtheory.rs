@@ -606,11 +606,7 @@ type Solved = (Vec<f64>, Vec<f64>, Vec<f64>);
 
 /// Sums of squares, degrees of freedom and variance estimates of `effs` over `blocks`, checking
 /// the design has the data it needs (see [`g_study`]).
-fn solve(
-    design: Design,
-    blocks: &[Block],
-    effs: &[Effect],
-) -> Result<Solved, StatsError> {
+fn solve(design: Design, blocks: &[Block], effs: &[Effect]) -> Result<Solved, StatsError> {
     let pooled = design == Design::Pooled;
     if pooled && blocks.len() < 2 {
         return not_computable(
