@@ -23,6 +23,11 @@
 //!   all panellists tested, so testing hundreds of people does not manufacture findings.
 //! - **Rater × group**: for each named panellist and candidate group, the deviation for that group minus
 //!   the deviation for all other stated groups, Welch test, Holm-adjusted across all pairs.
+//! - **ICC below 0.5** is decided in exact integer arithmetic on the scores
+//!   ([`reliability::icc2_compare_estimate`]), so a vacancy whose ICC is exactly 0.5 is not counted
+//!   below it; other cuts on statistics use the tolerance stated in [`crate::stats`].
+//! - **Questions** (item bias by ethnic group) and **Panel design** (generalizability theory): see
+//!   [`super::audit_items`].
 
 use super::audit_items;
 use crate::checks::divergence::median;
