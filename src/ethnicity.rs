@@ -158,6 +158,17 @@ fn normalise(s: &str) -> String {
         .join(" ")
 }
 
+/// Each row's input and category label, normalised once: a pipeline import parses every row.
+fn normalised_rows() -> &'static [(String, String)] {
+    static NORMALISED: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    NORMALISED.get_or_init(|| {
+        rows()
+            .iter()
+            .map(|r| (normalise(&r.input), normalise(&r.cat.category)))
+            .collect()
+    })
+}
+
 /// Parse a self-declared or recorded ethnicity: an NHS code (A–S, Z, 99; a two-character local code
 /// rolls up to its first character), an ONS 2021 label (with or without its group prefix), or
 /// "prefer not to say". Blank means not asked.
@@ -178,12 +189,8 @@ pub fn parse(input: &str) -> Result<Category, String> {
     if let Some((_, code)) = aliases.iter().find(|(a, _)| *a == n) {
         return Ok(by_code(code).expect("alias code in table"));
     }
-    for r in rows() {
-        let key = normalise(&r.input);
-        if r.standard == "nhs" && (key == n || normalise(&r.cat.category) == n) {
-            return Ok(r.cat.clone());
-        }
-        if r.standard == "ons" && (key == n || normalise(&r.cat.category) == n) {
+    for (r, (key, category)) in rows().iter().zip(normalised_rows()) {
+        if (r.standard == "nhs" || r.standard == "ons") && (*key == n || *category == n) {
             return Ok(r.cat.clone());
         }
     }
@@ -197,6 +204,91 @@ pub fn parse(input: &str) -> Result<Category, String> {
         "unknown ethnicity {input:?}: use an NHS ETHNIC CATEGORY code (A-S, Z = not stated, 99 = not known) \
          or an ONS 2021 category such as \"Indian\" or \"Any other White background\" (see `fairpanel ethnicity`)"
     ))
+}
+
+/// Words people add that no category's label uses ("mixed race", "Pakistani heritage").
+const FILLER: &[&str] = &[
+    "or",
+    "and",
+    "of",
+    "the",
+    "a",
+    "race",
+    "heritage",
+    "origin",
+    "background",
+    "descent",
+];
+
+/// The words of what a person typed, lower-cased, without punctuation or filler.
+pub fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !FILLER.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many of `typed` words begin a word of `label` (each typed word at least two letters long).
+pub fn words_matched(typed: &[String], label: &str) -> usize {
+    let have = words(label);
+    typed
+        .iter()
+        .filter(|w| w.chars().count() >= 2 && have.iter().any(|h| h.starts_with(w.as_str())))
+        .count()
+}
+
+/// The words a category can be found by: its group's full name ("Asian or Asian British") and its
+/// own label.
+fn search_label(c: &Category) -> String {
+    format!("{} {}", c.group.label(), c.category)
+}
+
+/// A self-declaration as people say it: a code or label [`parse`] knows, or everyday wording
+/// ("White English", "British Pakistani") whose every word belongs to one ONS 2021 category (read
+/// with its group's name). Wording that fits several categories is refused, naming them.
+pub fn parse_everyday(input: &str) -> Result<Category, String> {
+    let strict = match parse(input) {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    let typed = words(input);
+    if typed.is_empty() {
+        return Err(strict);
+    }
+    let mut fits: Vec<&Category> = Vec::new();
+    for r in rows().iter().filter(|r| r.standard == "ons") {
+        let label = format!("{} {}", search_label(&r.cat), r.input);
+        if words_matched(&typed, &label) == typed.len()
+            && !fits.iter().any(|c| c.nhs_code == r.cat.nhs_code)
+        {
+            fits.push(&r.cat);
+        }
+    }
+    // "Black African" fits African and White and Black African; the category whose own label the
+    // words cover is the one meant.
+    let covered: Vec<&Category> = fits
+        .iter()
+        .copied()
+        .filter(|c| {
+            let own = words(&c.category);
+            own.iter().all(|w| typed.contains(w))
+        })
+        .collect();
+    if covered.len() == 1 {
+        return Ok(covered[0].clone());
+    }
+    match fits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(strict),
+        many => Err(format!(
+            "{input:?} fits several categories: {}; give the one that applies",
+            many.iter()
+                .map(|c| format!("{} ({})", c.category, c.nhs_code))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    }
 }
 
 pub fn by_code(code: &str) -> Option<Category> {
@@ -254,6 +346,25 @@ mod tests {
         assert_eq!(parse("White - British").unwrap().nhs_code, "A");
         assert_eq!(parse("H1").unwrap().nhs_code, "H");
         assert!(parse("Martian").is_err());
+    }
+
+    #[test]
+    fn everyday_wording_finds_the_one_category_it_fits() {
+        assert_eq!(parse_everyday("White English").unwrap().nhs_code, "A");
+        assert_eq!(parse_everyday("british pakistani").unwrap().nhs_code, "J");
+        assert_eq!(parse_everyday("Pakistani heritage").unwrap().nhs_code, "J");
+        assert_eq!(parse_everyday("Scottish").unwrap().nhs_code, "A");
+        assert_eq!(parse_everyday("Black African").unwrap().nhs_code, "N");
+        assert_eq!(parse_everyday("Irish traveller").unwrap().nhs_code, "C");
+        // Codes and labels still read as before.
+        assert_eq!(parse_everyday("H").unwrap().nhs_code, "H");
+        let e = parse_everyday("Black British").unwrap_err();
+        assert!(
+            e.contains("several categories") && e.contains("(M)") && e.contains("(N)"),
+            "{e}"
+        );
+        assert!(parse_everyday("mixed race").unwrap_err().contains("(D)"));
+        assert!(parse_everyday("Martian").is_err());
     }
 
     #[test]

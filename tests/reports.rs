@@ -603,3 +603,33 @@ fn a_vacancy_whose_icc_is_exactly_one_half_is_not_counted_below_it() {
     assert!(r["per_vacancy"][0]["icc2"].as_f64().unwrap() < 0.5, "{r}");
     assert_eq!(r["below_half"], 1, "{r}");
 }
+
+#[test]
+fn each_score_table_has_its_evidence_notes_expandable_on_screen_and_printed_in_full() {
+    let e = Env::new();
+    let db = demo(&e);
+    let html = common::ok_on(&db, &["report", "TT-PWP-2026-11", "--format", "html"]);
+    // One expandable block per revealed candidate, right after their score table.
+    let blocks: Vec<&str> = html
+        .split("<details class=\"evidence\">")
+        .skip(1)
+        .map(|b| &b[..b.find("</details>").unwrap()])
+        .collect();
+    assert_eq!(blocks.len(), 5, "one per candidate");
+    let c102 = &html[html.find("C-102 · rank").unwrap()..];
+    let block = &c102[c102.find("<details class=\"evidence\">").unwrap()..];
+    let block = &block[..block.find("</details>").unwrap()];
+    assert!(c102.find("<table").unwrap() < c102.find("<details").unwrap());
+    // Each panellist's note beside their score, on the divergent question too.
+    assert!(
+        block.contains("<b>Tom Fletcher</b> (2): Described booking an interpreter"),
+        "{block}"
+    );
+    assert!(block.contains("<b>Adaeze Okafor</b> (5): Booked a professional interpreter"));
+    // Paper cannot be clicked open: the print style opens every block.
+    let print = &html[html.find("@media print").unwrap()..];
+    assert!(
+        print.contains("details.evidence::details-content { content-visibility: visible"),
+        "{print}"
+    );
+}

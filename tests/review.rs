@@ -137,6 +137,12 @@ fn a_sign_off_is_bound_to_the_report_read_and_shown_at_the_top() {
     );
     assert_eq!(review_finding(&findings)["severity"], "gap");
     assert!(e.ok(&["report", "V1"]).contains("**Not final**"));
+    let listed = |e: &Env| e.json(&["vacancy", "list"])[0].clone();
+    assert_eq!(listed(&e)["review"], "awaiting");
+    assert_eq!(listed(&e)["review_required"], true);
+    assert!(e
+        .ok(&["vacancy", "list"])
+        .contains("decided, awaiting review (required)"));
 
     let out = e.as_ok(
         "Rita",
@@ -150,6 +156,8 @@ fn a_sign_off_is_bound_to_the_report_read_and_shown_at_the_top() {
             "Read the dissent and the reason for overruling it",
         ],
     );
+    assert_eq!(listed(&e)["review"], "signed-off");
+    assert!(e.ok(&["vacancy", "list"]).contains("decided, signed off"));
     // The reviewer read the summary the brief asks for before anything was recorded.
     for part in [
         "Fairness review of V1",

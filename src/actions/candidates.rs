@@ -124,6 +124,9 @@ pub fn import_applications(
                 }),
             )?;
         }
+        // Written now and forgotten: a trust's whole pipeline touches every vacancy, and holding
+        // every vacancy's state until the commit took gigabytes.
+        tx.flush_vacancy(vacancy)?;
     }
     Ok(records.len())
 }

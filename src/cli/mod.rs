@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use crate::model::Role;
 
+/// The heading global options share in every command's help, so they read once, apart from the
+/// command's own options.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "fairpanel",
@@ -20,12 +24,12 @@ scores and overruled dissent, and produces decision reports and an HR audit with
 )]
 pub struct Cli {
     /// Database file [default: the platform data directory, e.g. ~/.local/share/fairpanel/fairpanel.db]
-    #[arg(long, global = true, env = "FAIRPANEL_DB", value_name = "PATH")]
+    #[arg(long, global = true, env = "FAIRPANEL_DB", value_name = "PATH", help_heading = GLOBAL)]
     pub db: Option<PathBuf>,
 
     /// Act as this person, proving it with their passphrase (asked for at a terminal, or from
     /// --credential-file or FAIRPANEL_CREDENTIAL). Without it, the operating-system login is recorded
-    #[arg(long = "as", global = true, env = "FAIRPANEL_AS", value_name = "NAME")]
+    #[arg(long = "as", global = true, env = "FAIRPANEL_AS", value_name = "NAME", help_heading = GLOBAL)]
     pub actor: Option<String>,
 
     /// File holding your passphrase, for scripts (FAIRPANEL_CREDENTIAL may hold it instead)
@@ -33,17 +37,18 @@ pub struct Cli {
         long,
         global = true,
         env = "FAIRPANEL_CREDENTIAL_FILE",
-        value_name = "PATH"
+        value_name = "PATH",
+        help_heading = GLOBAL
     )]
     pub credential_file: Option<PathBuf>,
 
     /// File holding the database encryption key (needs a build with the `encryption` feature);
     /// FAIRPANEL_KEY may hold the key itself
-    #[arg(long, global = true, env = "FAIRPANEL_KEY_FILE", value_name = "PATH")]
+    #[arg(long, global = true, env = "FAIRPANEL_KEY_FILE", value_name = "PATH", help_heading = GLOBAL)]
     pub key_file: Option<PathBuf>,
 
     /// Never prompt: fail with a usage error when a required flag is missing
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_input: bool,
 
     #[command(subcommand)]
@@ -96,6 +101,13 @@ pub enum Command {
         #[arg(long, default_value_t = 1, requires = "scale")]
         seed: u64,
     },
+    /// Print a shell completion script (e.g. `fairpanel completions bash > ~/.local/share/bash-completion/completions/fairpanel`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `fairpanel man > ~/.local/share/man/man1/fairpanel.1`)
+    Man,
     /// Replay the whole record and check that nothing was edited, added or removed
     Verify(VerifyArgs),
     /// Show the event log (who did what, when)
@@ -230,13 +242,16 @@ pub enum Command {
     Stats(stats::StatsCommand),
     /// The HR audit across vacancies: funnel by ethnic group, adverse impact, WRES, reliability, rater effects
     Audit(AuditArgs),
-    /// Mark a language prompt in a vacancy's report as considered, with a note
+    /// Mark a language prompt in a vacancy's report as considered, with a note (at a terminal, choose
+    /// the prompt from a list)
     Consider {
         vacancy: String,
-        /// The prompt's key, as `fairpanel check VACANCY --format json` gives it
-        key: String,
+        /// The prompt's key, as `fairpanel check VACANCY --format json` gives it (asked for when
+        /// interactive)
+        key: Option<String>,
+        /// What the panel made of it (asked for when interactive)
         #[arg(long)]
-        note: String,
+        note: Option<String>,
     },
     /// Sign the record's current head with an Ed25519 key held outside the database, so a rewrite by
     /// someone without the key is detected (`verify --public-key`)
@@ -456,12 +471,14 @@ pub enum PanelCmd {
 #[derive(Debug, Args)]
 pub struct PanelAdd {
     pub vacancy: String,
+    /// The panellist's name (asked for when interactive)
     #[arg(long)]
     pub name: Option<String>,
+    /// Role on the panel [default: member]
     #[arg(long, value_enum)]
     pub role: Option<Role>,
-    /// Self-declared, optional: NHS ETHNIC CATEGORY code (A–S, Z) or ONS 2021 label; used only for the
-    /// panel composition check
+    /// Self-declared, optional: NHS ETHNIC CATEGORY code (A–S, Z), ONS 2021 label, or everyday wording
+    /// that fits one category ("White English"); used only for the panel composition check
     #[arg(long)]
     pub ethnicity: Option<String>,
     /// Date of fair-recruitment training (YYYY-MM-DD or DD/MM/YYYY)

@@ -117,6 +117,25 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// For the chair's own acts (moderate, decide, change the plan, consider a prompt): at a terminal
+    /// without `--as`, ask for the chair's passphrase first, rather than asking every question and then
+    /// refusing because nobody proved who they are.
+    pub fn authenticate_chair(&self, store: &mut Store, vacancy: &str) -> Result<()> {
+        if self.claim.is_some() || !self.interactive {
+            return self.authenticate(store, None);
+        }
+        let l = store.vacancy(vacancy)?;
+        let chair = l
+            .state
+            .chair()
+            .and_then(|c| l.people.get(c.person))
+            .filter(|p| p.credential.is_some())
+            .map(|p| p.name.clone());
+        self.authenticate(store, chair.as_deref())
+    }
+}
+
 pub fn login_name() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
@@ -225,6 +244,21 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
             Some(n) => demo::synth(&mut ctx, &out, n, seed),
             None => demo::run(&mut ctx, &out),
         },
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            // Rendered in memory first: the generator panics on a write error such as a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "fairpanel", &mut script);
+            ctx.out.write_all(&script)?;
+            ctx.out.flush()?;
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut ctx.out)?;
+            ctx.out.flush()?;
+            Ok(())
+        }
         Command::Verify(a) => setup::verify(&mut ctx, a),
         Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
         Command::Backup { file } => setup::backup(&mut ctx, &file),
@@ -303,9 +337,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
                 revision_reason,
             },
         ),
-        Command::Consider { vacancy, key, note } => {
-            review::consider(&mut ctx, &vacancy, &key, &note)
-        }
+        Command::Consider { vacancy, key, note } => review::consider(&mut ctx, &vacancy, key, note),
         Command::Review(a) => fairness::run(&mut ctx, a),
         Command::Check { vacancy, format } => review::check(&mut ctx, &vacancy, format.format),
         Command::Report {

@@ -172,7 +172,7 @@ pub fn run(ctx: &mut Ctx, cmd: PanelCmd) -> Result<()> {
 
 /// A panellist's declaration: stored as the NHS code; "not asked" is stored as no declaration.
 pub fn parse_ethnicity(input: &str) -> Result<String> {
-    let c = ethnicity::parse(input).map_err(crate::Usage)?;
+    let c = ethnicity::parse_everyday(input).map_err(crate::Usage)?;
     Ok(c.nhs_code)
 }
 

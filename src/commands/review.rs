@@ -94,10 +94,49 @@ pub fn check(ctx: &mut Ctx, vacancy: &str, format: Format) -> Result<()> {
     )
 }
 
-pub fn consider(ctx: &mut Ctx, vacancy: &str, key: &str, note: &str) -> Result<()> {
+pub fn consider(
+    ctx: &mut Ctx,
+    vacancy: &str,
+    key: Option<String>,
+    note: Option<String>,
+) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
-    store.write(|tx| decide_action::considered(tx, vacancy, key, note))?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
+    let mut term = ctx.prompter();
+    let key = match (key, term.as_deref_mut()) {
+        (Some(k), _) => k,
+        (None, Some(p)) => {
+            let l = store.vacancy(vacancy)?;
+            let report = decision::from_loaded(&l)?;
+            // Prompts not yet considered; a considered one can still be named by its key.
+            let open: Vec<&Finding> = report
+                .language
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .collect();
+            if open.is_empty() {
+                bail!("{vacancy} has no language prompt left to consider");
+            }
+            let options: Vec<String> = open.iter().map(|f| f.message.clone()).collect();
+            let i = p.select("Which prompt has the panel considered?", &options, None)?;
+            open[i].data["key"].as_str().unwrap_or_default().to_string()
+        }
+        (None, None) => {
+            return Err(crate::Usage(
+                "the prompt's KEY is required when not running interactively (`fairpanel check VACANCY --format json` lists them)".into(),
+            )
+            .into())
+        }
+    };
+    let note = crate::interview::required(
+        note,
+        "--note",
+        &mut term,
+        "Note",
+        Some("what the panel made of it: the criterion and the evidence"),
+    )?;
+    let key = key.as_str();
+    store.write(|tx| decide_action::considered(tx, vacancy, key, &note))?;
     writeln!(ctx.out, "Recorded that the prompt {key} was considered.")?;
     Ok(())
 }
@@ -112,7 +151,7 @@ pub fn moderate(
     revision_reason: Option<String>,
 ) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
     // The same rule as reveal: nothing of a sealed candidate is shown.
     let l = store.vacancy(vacancy)?;
     let view = RevealView::build(&l, candidate)?;
@@ -182,13 +221,16 @@ pub fn moderate(
         for ((n, s), e) in view.panellists.iter().zip(&row.scores).zip(&row.evidence) {
             p.say(&format!("  {n} {s}: {}", crate::model::display_safe(e)))?;
         }
-        let opts: Vec<String> = bank.scale.points().map(|s| s.to_string()).collect();
-        let s = bank.scale.min
-            + p.select(
-                "Agreed score",
-                &opts,
-                Some("the score the evidence supports"),
-            )? as i64;
+        let crate::interview::ScoreChoice::Score(s) = crate::interview::choose_score(
+            p.as_mut(),
+            &bank,
+            "Agreed score",
+            Some("the score the evidence supports"),
+            &[],
+        )?
+        else {
+            unreachable!("no extra options offered")
+        };
         let needs = moderation::needs_reason(&row.scores, s);
         let r = p.text(
             "Reason",
@@ -224,8 +266,81 @@ pub struct DecideArgs {
 
 pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
     let mut store = ctx.store()?;
-    ctx.authenticate(&mut store, None)?;
+    ctx.authenticate_chair(&mut store, vacancy)?;
     let mut term = ctx.prompter();
+    let mut a = a;
+    // At a terminal, the reasons a decision would otherwise be refused for are asked for first, each
+    // with what it is for; a blank answer gives none, and the refusal then says what is missing.
+    if let Some(p) = term.as_deref_mut() {
+        let l = store.vacancy(vacancy)?;
+        let report = decision::from_loaded(&l)?;
+        let ask = |p: &mut dyn crate::interview::Prompter,
+                   situation: String,
+                   message: &str|
+         -> Result<Option<String>> {
+            p.say(&situation)?;
+            let r = p.text(message, Some("blank to stop here"), &|_| None)?;
+            Ok(Some(r.trim().to_string()).filter(|r| !r.is_empty()))
+        };
+        if a.revision_reason.is_none() {
+            if let Some(d) = l.state.decision() {
+                a.revision_reason = ask(
+                    p,
+                    format!(
+                        "{vacancy} already has a decision (appoint {}, recorded {}); a new one is recorded beside it.",
+                        d.appointed, d.by.at
+                    ),
+                    "Why revise or re-affirm the decision?",
+                )?;
+            }
+        }
+        let gaps = report.gaps();
+        if a.override_gaps.is_none() && !gaps.is_empty() {
+            let list: Vec<String> = gaps
+                .iter()
+                .map(|g| {
+                    format!(
+                        "  - {}: {}",
+                        g.check,
+                        crate::model::display_safe(&g.message)
+                    )
+                })
+                .collect();
+            a.override_gaps = ask(
+                p,
+                format!(
+                    "The checks find {} gap(s):\n{}\nOverriding them is recorded with your name and shown first in the report.",
+                    gaps.len(),
+                    list.join("\n")
+                ),
+                "Why override them?",
+            )?;
+        }
+        let unresolved: Vec<String> = report
+            .divergence
+            .iter()
+            .filter(|f| f.data["resolved"] == false)
+            .map(|f| {
+                format!(
+                    "{} · {}",
+                    f.data["candidate"].as_str().unwrap_or(""),
+                    f.data["question"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if a.unresolved_reason.is_none() && !unresolved.is_empty() {
+            a.unresolved_reason = ask(
+                p,
+                format!(
+                    "Divergent scores have no agreed score yet: {}. Moderate them first \
+                     (`fairpanel moderate`), or say why the decision is recorded without.",
+                    unresolved.join(", ")
+                ),
+                "Why decide with them unresolved?",
+            )?;
+        }
+    }
+    let asked = a.appoint.is_none();
     let appoint = match (a.appoint, term.as_deref_mut()) {
         (Some(x), _) => x,
         (None, Some(p)) => {
@@ -253,6 +368,30 @@ pub fn decide(ctx: &mut Ctx, vacancy: &str, a: DecideArgs) -> Result<()> {
                 crate::Usage("--appoint is required when not running interactively".into()).into(),
             )
         }
+    };
+    let mut reserves = a.reserves;
+    if let (true, true, Some(p)) = (asked, reserves.is_empty(), term.as_deref_mut()) {
+        let l = store.vacancy(vacancy)?;
+        let report = decision::from_loaded(&l)?;
+        let others: Vec<String> = report
+            .ranking
+            .iter()
+            .map(|r| r.reference.clone())
+            .filter(|r| *r != appoint)
+            .collect();
+        if !others.is_empty() {
+            let chosen = p.multi_select(
+                "Reserve candidates, in order (space to choose; Enter with none for no reserve)",
+                &others,
+                &[],
+            )?;
+            reserves = chosen.into_iter().map(|i| others[i].clone()).collect();
+        }
+    }
+    let a = DecideArgs {
+        appoint: None,
+        reserves,
+        ..a
     };
     let rationale = crate::interview::required(
         a.rationale,

@@ -271,13 +271,13 @@ fn kendall(args: &KendallArgs) -> Result<String> {
     }
     let mut s = format!(
         "Kendall's W (corrected for ties): {:.3}\n{} targets x {} raters; chi-square = {:.2}, \
-         df = {}, p = {}\n",
+         df = {}, p {}\n",
         result.w,
         wide.targets.len(),
         wide.raters.len(),
         result.chi2,
         result.df,
-        fmt_p(result.p)
+        p_is(result.p)
     );
     if !result.dropped_targets.is_empty() {
         writeln!(
@@ -1204,6 +1204,15 @@ fn render_lr_report(r: &DifReport<LogisticDif>) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Text rendering
+
+/// "= 0.0429" or "< 0.0001", to follow a "p": never "p = <0.0001".
+fn p_is(p: f64) -> String {
+    if p < 0.0001 {
+        "< 0.0001".to_string()
+    } else {
+        format!("= {p:.4}")
+    }
+}
 
 fn fmt_p(p: f64) -> String {
     if p < 0.0001 {

@@ -9,6 +9,21 @@ use crate::policy;
 use anyhow::Result;
 use std::io::Write;
 
+/// A vacancy's state in words, with its fairness review where there is a decision.
+fn status(v: &crate::store::VacancySummary) -> String {
+    if !v.decided {
+        return "open".into();
+    }
+    let review = match v.review.as_str() {
+        "signed-off" => "signed off",
+        "returned" => "returned by review",
+        "stale" => "sign-off out of date",
+        _ if v.review_required => "awaiting review (required)",
+        _ => "not reviewed",
+    };
+    format!("decided, {review}")
+}
+
 pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
     match cmd {
         VacancyCmd::Create(a) => create(ctx, a),
@@ -30,7 +45,7 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
                             crate::model::display_safe(v.service.as_deref().unwrap_or_default())
                                 .into_owned(),
                             v.questions.to_string(),
-                            if v.decided { "decided" } else { "open" }.into(),
+                            status(v),
                         ]
                     })
                     .collect();
@@ -58,9 +73,13 @@ pub fn run(ctx: &mut Ctx, cmd: VacancyCmd) -> Result<()> {
             override_coverage,
         } => {
             let mut store = ctx.store()?;
-            ctx.authenticate(&mut store, None)?;
+            ctx.authenticate_chair(&mut store, &id)?;
             let l = store.vacancy(&id)?;
             let bank = l.state.bank.clone();
+            // Refused before any question is asked, not after every answer is given.
+            if l.state.scoring_started() {
+                anyhow::bail!("the question plan of {id} is fixed: scoring has started");
+            }
             let mut term = ctx.prompter();
             let questions = match (questions, term.as_deref_mut()) {
                 (Some(qs), _) => qs.into_iter().map(|q| q.trim().to_string()).collect(),

@@ -86,7 +86,13 @@ pub fn question_guide(bank: &Bank, q: &Question, position: usize, total: usize) 
         q.category, q.id, q.text
     );
     if let Some(g) = &q.guidance {
-        s.push_str(&format!("\n  Listening for: {}\n", g.trim()));
+        // Bank authors often start their guidance with the label itself.
+        let g = g.trim();
+        let g = match g.get(..14) {
+            Some(head) if head.eq_ignore_ascii_case("listening for ") => g[14..].trim_start(),
+            _ => g,
+        };
+        s.push_str(&format!("\n  Listening for: {g}\n"));
     }
     if !q.probes.is_empty() {
         s.push_str("\n  Probes:\n");
@@ -103,6 +109,44 @@ pub fn question_guide(bank: &Bank, q: &Question, position: usize, total: usize) 
         s.push_str(&format!("    {point}{label}: {}\n", anchor.trim()));
     }
     s
+}
+
+/// What was chosen at a score prompt: a point on the scale, or one of the extra options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreChoice {
+    Score(i64),
+    Extra(usize),
+}
+
+/// The first entry of every score list: the cursor starts here, on no score, so pressing Enter
+/// without choosing gives none (a list that started on 1 would invite a careless low score).
+pub const NO_SCORE_YET: &str = "(no score chosen: type a number or move to one)";
+
+/// Ask for a score on the bank's scale, starting on no score; `extras` follow the scale points.
+pub fn choose_score(
+    p: &mut dyn Prompter,
+    bank: &Bank,
+    message: &str,
+    help: Option<&str>,
+    extras: &[String],
+) -> Result<ScoreChoice> {
+    let points: Vec<i64> = bank.scale.points().collect();
+    let mut options = vec![NO_SCORE_YET.to_string()];
+    options.extend(points.iter().map(|&s| match bank.label(s) {
+        Some(l) => format!("{s} — {l}"),
+        None => s.to_string(),
+    }));
+    options.extend(extras.iter().cloned());
+    loop {
+        let i = p.select(message, &options, help)?;
+        if i == 0 {
+            p.say("No score chosen yet: type the score's number, or move the cursor to it.")?;
+        } else if i <= points.len() {
+            return Ok(ScoreChoice::Score(points[i - 1]));
+        } else {
+            return Ok(ScoreChoice::Extra(i - 1 - points.len()));
+        }
+    }
 }
 
 /// Guide the chair through the interview plan, question by question.
@@ -141,8 +185,8 @@ pub fn guide(
     Ok(())
 }
 
-/// Ask for a self-declared ethnicity from a list that can be searched by typing (ONS 2021 labels and
-/// NHS codes); `None` when skipped.
+/// Ask for a self-declared ethnicity from a list searched by the words people use ("White English",
+/// "British Pakistani"), holding the ONS 2021 labels and the NHS codes; `None` when skipped.
 pub fn ask_ethnicity(p: &mut dyn Prompter) -> Result<Option<String>> {
     let mut options = vec!["Skip: not stated (it can be declared later)".to_string()];
     let mut codes = vec![None];
@@ -155,7 +199,7 @@ pub fn ask_ethnicity(p: &mut dyn Prompter) -> Result<Option<String>> {
             codes.push(Some(c.nhs_code.clone()));
         }
     }
-    let i = p.select(
+    let i = p.search(
         "Ethnicity, self-declared and optional (type to search)",
         &options,
         Some("used only to check the panel includes an ethnic-minority member; you can withdraw it later"),

@@ -7,6 +7,11 @@ use std::collections::VecDeque;
 pub trait Prompter {
     /// Choose one of `options`; returns its index.
     fn select(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize>;
+    /// Choose one of a long list by typing the words of an option in any order ("british
+    /// pakistani"); options holding every typed word come first.
+    fn search(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize> {
+        self.select(message, options, help)
+    }
     /// Free text; `validate` returns an error message to show and ask again.
     fn text(
         &mut self,
@@ -50,6 +55,27 @@ impl Prompter for Terminal {
         }
         let choice = p.raw_prompt().map_err(map_err)?;
         Ok(choice.index)
+    }
+
+    fn search(&mut self, message: &str, options: &[String], help: Option<&str>) -> Result<usize> {
+        let scorer = |input: &str, _: &String, label: &str, i: usize| -> Option<i64> {
+            let typed = crate::ethnicity::words(input);
+            if typed.is_empty() {
+                // Nothing typed yet: the list in its own order.
+                return Some(-(i as i64));
+            }
+            let n = crate::ethnicity::words_matched(&typed, label);
+            // Every word matched ranks above some; within each, the list's own order.
+            let rank = if n == typed.len() { 1_000_000 } else { 0 };
+            (n > 0).then(|| rank + n as i64 * 1_000 - i as i64)
+        };
+        let mut p = inquire::Select::new(message, shown(options))
+            .with_page_size(12)
+            .with_scorer(&scorer);
+        if let Some(h) = help {
+            p = p.with_help_message(h);
+        }
+        Ok(p.raw_prompt().map_err(map_err)?.index)
     }
 
     fn text(

@@ -4,7 +4,7 @@
 //! Never another panellist's scores, never the candidate's monitoring data. Each answer is committed
 //! as soon as it is given, so a crash loses at most the answer being typed.
 
-use super::{question_guide, Prompter};
+use super::{choose_score, question_guide, Prompter, ScoreChoice};
 use crate::actions::scoring::{self, Given};
 use crate::record::seal::Purpose;
 use crate::store::Store;
@@ -72,25 +72,52 @@ pub fn run(
         v.title
     ))?;
     let total = v.questions.len();
-    let ask = |store: &mut Store, p: &mut dyn Prompter, qid: &str, i: usize| -> Result<()> {
+    /// What became of one question.
+    enum Step {
+        Saved,
+        Kept,
+        Back,
+    }
+    const KEEP: &str = "Keep my answer and go on";
+    const BACK: &str = "← Back to the previous question";
+    let keys = l.keyring();
+    let ask = |store: &mut Store, p: &mut dyn Prompter, i: usize| -> Result<Step> {
+        let qid = v.questions[i].as_str();
         let q = bank
             .question(qid)
             .expect("vacancy questions exist in its bank");
         p.say(&question_guide(&bank, q, i + 1, total))?;
-        let options: Vec<String> = bank
-            .scale
-            .points()
-            .map(|s| match bank.label(s) {
-                Some(l) => format!("{s} — {l}"),
-                None => s.to_string(),
-            })
-            .collect();
-        let choice = p.select(
+        let l = store.vacancy(vacancy)?;
+        let given = l
+            .state
+            .sheet(reference, me)
+            .and_then(|s| s.latest_answer(qid).cloned());
+        let mut extras = Vec::new();
+        if let Some(a) = &given {
+            let ev = keys
+                .read(Purpose::Evidence, &a.evidence)?
+                .unwrap_or_default();
+            p.say(&format!(
+                "Your answer so far: {} — {}",
+                a.score,
+                crate::model::display_safe(&ev)
+            ))?;
+            extras.push(KEEP.to_string());
+        }
+        if i > 0 {
+            extras.push(BACK.to_string());
+        }
+        let score = match choose_score(
+            p,
+            &bank,
             "Your score",
-            &options,
             Some("score the evidence you heard against the anchors, not the delivery"),
-        )?;
-        let score = bank.scale.min + choice as i64;
+            &extras,
+        )? {
+            ScoreChoice::Score(s) => s,
+            ScoreChoice::Extra(x) if extras[x] == KEEP => return Ok(Step::Kept),
+            ScoreChoice::Extra(_) => return Ok(Step::Back),
+        };
         let evidence = p.text(
             "Evidence note",
             Some("what the candidate said or did that supports this score"),
@@ -119,23 +146,39 @@ pub fn run(
             )
         })?;
         p.say(&format!("Saved: {qid} = {score}."))?;
-        Ok(())
+        Ok(Step::Saved)
     };
-    loop {
+    // Where the panellist is: a question, or (past the last) the review of the whole sheet.
+    let first_open = |store: &Store| -> Result<usize> {
         let l = store.vacancy(vacancy)?;
-        let sheet = l.state.sheet(reference, me).cloned();
-        let answered = |qid: &str| {
-            sheet
-                .as_ref()
-                .is_some_and(|s| s.latest_answer(qid).is_some())
-        };
-        if let Some(i) = v.questions.iter().position(|q| !answered(q)) {
-            ask(store, p, &v.questions[i], i)?;
+        let sheet = l.state.sheet(reference, me);
+        Ok(v.questions
+            .iter()
+            .position(|q| sheet.is_none_or(|s| s.latest_answer(q).is_none()))
+            .unwrap_or(total))
+    };
+    let mut at = first_open(store)?;
+    // A question changed from the review returns to the review.
+    let mut from_review = false;
+    loop {
+        if at < total {
+            let step = ask(store, p, at)?;
+            let open = first_open(store)?;
+            at = match step {
+                Step::Back => at - 1,
+                _ if from_review => total,
+                // Onward through questions gone back to, then to the first still unanswered.
+                _ if at + 1 < open => at + 1,
+                _ => open,
+            };
+            from_review &= at < total;
             continue;
         }
+        let l = store.vacancy(vacancy)?;
+        let sheet = l.state.sheet(reference, me).cloned();
         let sheet = sheet.expect("every question answered, so the sheet exists");
         let keys = l.keyring();
-        let mut summary = format!("\nYour scores for {reference}:\n");
+        let mut summary = format!("\nReview your sheet for {reference} before you submit:\n");
         for q in &v.questions {
             let a = sheet.latest_answer(q).expect("answered");
             let ev = keys
@@ -177,8 +220,8 @@ pub fn run(
                 });
             }
             1 => {
-                let i = p.select("Which question?", &v.questions, None)?;
-                ask(store, p, &v.questions[i], i)?;
+                at = p.select("Which question?", &v.questions, None)?;
+                from_review = true;
             }
             _ => {
                 return Ok(Outcome {

@@ -422,8 +422,15 @@ fn build_with(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let width = bank.scale.width();
     let panel = panellists(v, &names, keys)?;
-    let composition = composition::check(&panel, &policy, &crate::model::today());
-    let coverage = coverage::check(bank, &v.questions, &policy);
+    // The review requirement reads neither check, so the lean build skips them.
+    let (composition, coverage) = if full {
+        (
+            composition::check(&panel, &policy, &crate::model::today()),
+            coverage::check(bank, &v.questions, &policy),
+        )
+    } else {
+        (vec![], vec![])
+    };
 
     // Sheets as the moderation check reads them: revealed candidates only, independent scores.
     let mut check_sheets: Vec<Sheet> = Vec::new();
@@ -450,7 +457,7 @@ fn build_with(
         for s in v
             .sheets
             .iter()
-            .filter(|s| s.candidate == c.reference && s.withdrawn.is_some())
+            .filter(|s| full && s.candidate == c.reference && s.withdrawn.is_some())
         {
             section.notes.push(format!(
                 "{}'s sheet was withdrawn when they stood down ({}); it is kept on the record and not counted",
@@ -465,7 +472,7 @@ fn build_with(
                 .collect();
             section.panellists = sheets.iter().map(|s| names.person(s.person)).collect();
             for s in &sheets {
-                if let Some(why) = &s.submit_transcribed {
+                if let Some(why) = s.submit_transcribed.as_ref().filter(|_| full) {
                     let by = s
                         .submitted
                         .as_ref()
@@ -497,7 +504,11 @@ fn build_with(
                     answers,
                     history: vec![],
                 });
-                for e in s.entries.iter().filter(|e| e.kind == EntryKind::Correction) {
+                for e in s
+                    .entries
+                    .iter()
+                    .filter(|e| full && e.kind == EntryKind::Correction)
+                {
                     let original = s.independent(&e.question).map_or(e.score, |x| x.score);
                     section.corrections.push(CorrectionView {
                         panellist: names.person(s.person),
@@ -535,12 +546,6 @@ fn build_with(
                         ))
                     })
                     .collect::<Result<_>>()?;
-                let scores: Vec<i64> = pairs.iter().map(|p| p.1).collect();
-                let refs: Vec<(&str, i64)> = pairs.iter().map(|p| (p.0.as_str(), p.1)).collect();
-                let sp = divergence::spread(&refs, width, &policy.divergence);
-                // Summed as f64: a stored bank's scale ends are not bounded, an i64 sum could overflow.
-                let mean =
-                    scores.iter().map(|&s| s as f64).sum::<f64>() / scores.len().max(1) as f64;
                 let counted_mean =
                     pairs.iter().map(|p| p.3 as f64).sum::<f64>() / pairs.len().max(1) as f64;
                 let agreed = v.moderation(&c.reference, q);
@@ -549,6 +554,16 @@ fn build_with(
                     .expect("vacancy questions exist in its bank");
                 let value = agreed.map_or(counted_mean, |m| m.score as f64);
                 weighted.push((question.weight(), value));
+                if !full {
+                    // The ranking is all the requirement needs from the scores.
+                    continue;
+                }
+                let scores: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+                let refs: Vec<(&str, i64)> = pairs.iter().map(|p| (p.0.as_str(), p.1)).collect();
+                let sp = divergence::spread(&refs, width, &policy.divergence);
+                // Summed as f64: a stored bank's scale ends are not bounded, an i64 sum could overflow.
+                let mean =
+                    scores.iter().map(|&s| s as f64).sum::<f64>() / scores.len().max(1) as f64;
                 cells_owned.push((
                     c.reference.clone(),
                     q.clone(),
@@ -673,36 +688,48 @@ fn build_with(
         ),
         None => vec![],
     };
-    // Only revealed text is scanned: a sealed sheet's notes stay sealed.
-    let mut sources: Vec<(String, String)> = Vec::new();
-    for d in &v.decisions {
-        sources.push(("decision rationale".into(), d.rationale.clone()));
-        if let Some(u) = &d.unresolved_reason {
-            sources.push(("reason for unresolved divergence".into(), u.clone()));
+    let mut language_findings = if full {
+        // Only revealed text is scanned: a sealed sheet's notes stay sealed.
+        let mut sources: Vec<(String, String)> = Vec::new();
+        for d in &v.decisions {
+            sources.push(("decision rationale".into(), d.rationale.clone()));
+            if let Some(u) = &d.unresolved_reason {
+                sources.push(("reason for unresolved divergence".into(), u.clone()));
+            }
         }
-    }
-    for m in &v.moderations {
-        if let Some(r) = &m.reason {
+        for m in &v.moderations {
+            if let Some(r) = &m.reason {
+                sources.push((
+                    format!("moderation reason for {} · {}", m.reference, m.question),
+                    r.clone(),
+                ));
+            }
+        }
+        // The chair's answers justify the decision as a rationale does; the reviewer's questions are
+        // not scanned, since a question often quotes the very phrase it challenges.
+        for a in &v.review_answers {
             sources.push((
-                format!("moderation reason for {} · {}", m.reference, m.question),
-                r.clone(),
+                format!("answer to review {}", a.answer.review),
+                a.answer.answer.clone(),
             ));
         }
-    }
-    // The chair's answers justify the decision as a rationale does; the reviewer's questions are
-    // not scanned, since a question often quotes the very phrase it challenges.
-    for a in &v.review_answers {
-        sources.push((
-            format!("answer to review {}", a.answer.review),
-            a.answer.answer.clone(),
-        ));
-    }
-    sources.extend(evidence_sources);
-    let language_findings = if full {
+        sources.extend(evidence_sources);
         language::check(&sources)
     } else {
         vec![]
     };
+    // A prompt the chair marked as considered stays in view, with their note, but no longer asks for
+    // attention: it reads as done, not as a warning still open.
+    for f in &mut language_findings {
+        let key = f.data["key"].as_str().unwrap_or_default();
+        if let Some(c) = v.considered.iter().rev().find(|c| c.key == key) {
+            let by = names.by(&c.by);
+            let on = c.by.at.get(..10).unwrap_or(&c.by.at);
+            f.severity = Severity::Info;
+            f.message = format!("{} Considered by {by} on {on}: {}", f.message, c.note);
+            f.data["considered"] = serde_json::json!({"by": by, "at": c.by.at, "note": c.note});
+        }
+    }
 
     let overrides: Vec<OverrideView> = v
         .overrides
@@ -1198,11 +1225,16 @@ pub fn review_required(v: &VacancyState, keys: &Keyring) -> Result<bool> {
         Required::Always => Ok(true),
         // Names do not enter the requirement, so no one's record needs reading.
         Required::WhenNeeded => {
-            Ok(
-                build_with(v, &People::default(), keys, "", Detail::Requirement)?
-                    .review
-                    .required,
-            )
+            let lean = build_with(v, &People::default(), keys, "", Detail::Requirement)?
+                .review
+                .required;
+            // Every test run (debug builds) checks the lean build against the full report, where
+            // the full one can be built (a synthetic record seals no notes).
+            #[cfg(debug_assertions)]
+            if let Ok(whole) = build_with(v, &People::default(), keys, "", Detail::Full) {
+                debug_assert_eq!(lean, whole.review.required, "lean review requirement");
+            }
+            Ok(lean)
         }
     }
 }

@@ -60,6 +60,7 @@ fn registry(kind: Kind) -> Result<Handlebars<'static>> {
     h.register_helper("ci", Box::new(ci));
     h.register_helper("ci_pct", Box::new(ci_pct));
     h.register_helper("pval", Box::new(pval));
+    h.register_helper("p_is", Box::new(p_is));
     h.register_helper("heatmap", Box::new(heatmap));
     h.register_helper("funnel_chart", Box::new(funnel_chart));
     h.register_helper("wres_class", Box::new(wres_class));
@@ -88,6 +89,12 @@ handlebars::handlebars_helper!(pval: |x: Json| match x.as_f64() {
     Some(v) if v < 0.001 => "< 0.001".to_string(),
     Some(v) => format!("{v:.3}"),
     None => "–".to_string(),
+});
+// "p = 0.012" or "p < 0.001", never "p = < 0.001".
+handlebars::handlebars_helper!(p_is: |x: Json| match x.as_f64() {
+    Some(v) if v < 0.001 => "p < 0.001".to_string(),
+    Some(v) => format!("p = {v:.3}"),
+    None => "p –".to_string(),
 });
 handlebars::handlebars_helper!(heatmap: |candidate: str, panellists: Json, rows: Json, min: f64, max: f64|
     charts::heatmap(candidate, panellists.as_array().map_or(&[][..], |v| v), rows.as_array().map_or(&[][..], |v| v), min, max));

@@ -337,8 +337,12 @@ pub fn reveal(v: &RevealView) -> String {
     }
     // Where the panel must talk, the evidence each panellist wrote stands beside their score.
     for r in v.questions.iter().filter(|r| r.divergent) {
+        // One blank line before each block, whether a table (which ends its line) or a note precedes.
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
         s.push_str(&format!(
-            "\n\n{} — the evidence behind each score:\n",
+            "\n{} — the evidence behind each score:\n",
             r.question
         ));
         for ((name, score), ev) in v.panellists.iter().zip(&r.scores).zip(&r.evidence) {

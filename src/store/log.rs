@@ -610,7 +610,10 @@ pub fn load_vacancy(
     }
     Ok(Loaded {
         state,
-        people: people.clone(),
+        // Moved, not copied: a transaction that loads many vacancies takes the people back (see
+        // `Tx::load_vacancy`), and copying everyone loaded so far for each vacancy cost more than
+        // loading it.
+        people: std::mem::take(people),
         keys,
         integrity: Integrity {
             events_checked: checked,

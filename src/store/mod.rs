@@ -179,6 +179,9 @@ fn connect(path: &Path, flags: OpenFlags, key: Option<&str>) -> Result<Connectio
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(30))?;
+    // Writing one vacancy's derived rows cycles through more statements than rusqlite's default cache of
+    // 16 holds; past that every statement was parsed again for every event.
+    conn.set_prepared_statement_cache_capacity(128);
     if let Some(k) = key {
         // SQLCipher needs the key before anything else touches the file.
         conn.pragma_update(None, "key", k)?;
@@ -537,7 +540,8 @@ impl Store {
         self.read(|c| {
             log::tail(c)?;
             let mut stmt = c.prepare(
-                "SELECT id, title, band, service, questions, decided, created_at FROM vacancies
+                "SELECT id, title, band, service, questions, decided, created_at, review_status,
+                        review_required FROM vacancies
                  ORDER BY created_at, id",
             )?;
             let rows = stmt
@@ -550,6 +554,8 @@ impl Store {
                         questions: r.get(4)?,
                         decided: r.get::<_, i64>(5)? != 0,
                         created_at: r.get(6)?,
+                        review: r.get(7)?,
+                        review_required: r.get::<_, i64>(8)? != 0,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -675,6 +681,11 @@ pub struct VacancySummary {
     pub questions: i64,
     pub decided: bool,
     pub created_at: String,
+    /// Fairness review: `not-decided`, `awaiting`, `signed-off`, `returned` or `stale` (signed off
+    /// on an earlier version).
+    pub review: String,
+    /// Whether the decision needs a current sign-off to be final.
+    pub review_required: bool,
 }
 
 /// A write transaction: the acting person, the states it has loaded (and changed), and the head of
@@ -747,6 +758,7 @@ impl<'a> Tx<'a> {
         }
         let t = self.walked()?;
         let loaded = log::load_vacancy(self.conn, id, &mut self.people, &mut self.banks, t)?;
+        self.people = loaded.people;
         for (k, key) in loaded.keys {
             self.keys.insert(k, key);
         }
@@ -860,7 +872,8 @@ impl<'a> Tx<'a> {
     pub fn new_key(&mut self) -> Result<(i64, Key)> {
         let key = crate::record::seal::new_key();
         self.conn
-            .execute("INSERT INTO keys (key) VALUES (?1)", [&key[..]])?;
+            .prepare_cached("INSERT INTO keys (key) VALUES (?1)")?
+            .execute([&key[..]])?;
         let id = self.conn.last_insert_rowid();
         self.keys.insert(id, key);
         Ok((id, key))

@@ -301,11 +301,14 @@ struct Replay {
     signed: Vec<(i64, String)>,
     /// Each scope's number of events, to know when a vacancy is complete.
     counts: HashMap<String, i64>,
-    /// The keys as stored.
+    /// The keys as stored, to check each key the record introduces.
     ring: seal::Keyring,
-    /// Vacancy ids by index, as `Expected` refers to them.
-    ids: Vec<String>,
-    expected: Expected,
+    /// Where a finished vacancy goes to have its rows derived: another thread while the log is
+    /// read, else `derived` here.
+    to_derive: Option<std::sync::mpsc::SyncSender<(String, VacancyState)>>,
+    derived: Deriver,
+    /// Vacancies whose last event has been folded: one created again is refused.
+    finished: HashSet<String>,
     folded: usize,
     /// Points reviews read, (review seq, receipt seq, receipt hash), checked the same way.
     reviewed: Vec<(i64, i64, String)>,
@@ -412,7 +415,7 @@ impl Replay {
                 }
                 match (fact, self.vacancies.get_mut(id)) {
                     (Fact::VacancyCreate(c), None) => {
-                        if self.ids.iter().any(|x| x == id) {
+                        if self.finished.contains(id) {
                             return Err(invalid("the vacancy was created twice".into()));
                         }
                         let st = VacancyState::create(e, &c, &ctx).map_err(invalid)?;
@@ -451,12 +454,38 @@ impl Replay {
         let Some(v) = self.vacancies.remove(id) else {
             return Ok(());
         };
+        self.finished.insert(id.to_string());
+        match &self.to_derive {
+            // A closed channel means the deriving thread stopped on a problem, which is reported
+            // in place of this one's.
+            Some(to) => to
+                .send((id.to_string(), v))
+                .map_err(|_| anyhow::anyhow!("the deriving thread stopped")),
+            None => self.derived.finish(id.to_string(), v),
+        }
+    }
+}
+
+/// Derives finished vacancies' rows, in the order they finish. Deriving (decrypting monitoring
+/// records, judging the review requirement) costs about as much as folding the events, so it runs on
+/// its own thread beside the fold.
+#[derive(Default)]
+struct Deriver {
+    /// The keys as stored, with each finished vacancy's erased keys marked.
+    ring: seal::Keyring,
+    /// Vacancy ids by index, as `Expected` refers to them.
+    ids: Vec<String>,
+    expected: Expected,
+}
+
+impl Deriver {
+    fn finish(&mut self, id: String, v: VacancyState) -> Result<()> {
         for k in &v.erased_keys {
             self.ring.mark_erased(*k);
         }
         let rows = vacancy_rows(&v, &self.ring)
             .map_err(|e| broken("keys", format!("vacancy {id}"), format!("{e:#}")))?;
-        self.ids.push(id.to_string());
+        self.ids.push(id);
         self.expected.add(rows, (self.ids.len() - 1) as u32);
         Ok(())
     }
@@ -1086,6 +1115,7 @@ fn run(
                 match <seal::Key>::try_from(k.as_slice()) {
                     Ok(key) => {
                         replay.ring.insert(id, key);
+                        replay.derived.ring.insert(id, key);
                         keys.insert(id, key);
                     }
                     Err(_) => return Err(broken("keys", format!("key {id}"), "it is not a key")),
@@ -1104,14 +1134,33 @@ fn run(
                 // Written to meanwhile: finish every vacancy at the end instead.
                 replay.counts.clear();
             }
-            for mut batch in recv {
-                for i in 0..batch.events.len() {
-                    replay.event(&batch.get(i))?;
+            let (to_derive, finished) = std::sync::mpsc::sync_channel::<(String, VacancyState)>(64);
+            let mut deriver = std::mem::take(&mut replay.derived);
+            let deriving = std::thread::Builder::new()
+                .name("verify-derive".into())
+                .spawn_scoped(s, move || -> Result<Deriver> {
+                    for (id, v) in finished {
+                        deriver.finish(id, v)?;
+                    }
+                    Ok(deriver)
+                })?;
+            replay.to_derive = Some(to_derive);
+            let folded = (|| -> Result<()> {
+                for mut batch in recv {
+                    for i in 0..batch.events.len() {
+                        replay.event(&batch.get(i))?;
+                    }
+                    batch.buf.clear();
+                    batch.events.clear();
+                    let _ = give_back.send(batch);
                 }
-                batch.buf.clear();
-                batch.events.clear();
-                let _ = give_back.send(batch);
-            }
+                Ok(())
+            })();
+            replay.to_derive = None;
+            // Every vacancy sent to be derived finished before any event the fold stopped at, so a
+            // problem found in deriving comes first.
+            replay.derived = deriving.join().expect("the deriving thread")?;
+            folded?;
             Ok((replay, keys))
         });
         let walked = (|| -> Result<Chain> {
@@ -1188,7 +1237,7 @@ fn run(
     for id in open {
         replay.finish(&id)?;
     }
-    out.vacancies = replay.ids.len();
+    out.vacancies = replay.derived.ids.len();
     out.people = replay.people.by_id.len();
     for (through, h) in &replay.signed {
         let at: Option<String> = conn
@@ -1269,9 +1318,11 @@ fn run(
     let Replay {
         people,
         banks,
-        ids,
-        expected: e,
-        ring,
+        derived: Deriver {
+            ids,
+            expected: e,
+            ring,
+        },
         ..
     } = replay;
     let again = |v: u32| derive_again(conn, &ids[v as usize], &people, &banks, &ring);
