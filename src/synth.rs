@@ -33,7 +33,7 @@
 //!
 //! # Planted patterns
 //!
-//! Ethnicity has no effect on ability or on how panellists score, except for three planted patterns
+//! Ethnicity has no effect on ability or on how panellists score, except for four planted patterns
 //! an audit across vacancies should find:
 //!
 //! 1. [`LENIENT_PANELLIST`] sits on every [`PLANTED_EVERY`]th vacancy (from the 3rd) and adds
@@ -49,7 +49,15 @@
 //!    the probability of anyone else of the same ability. Their shortlisting rate comes out at about
 //!    57% of the White rate (0.0699 against 0.1229 at seed 1, N = 10,000): redrawing a shortlist of
 //!    fewer than 3 lifts the smallest probabilities slightly. Later stages treat every group alike,
-//!    apart from the small knock-on effect of pattern 2 on the panels it sits on.
+//!    apart from the small knock-on effects of patterns 2 and 4.
+//! 4. One biased question: on [`DIF_QUESTION`] (handling a complaint, a question about communicating
+//!    with someone who is unhappy), candidates in [`DIF_GROUP`] (Black) have [`DIF_SHIFT`] (−0.6)
+//!    added to the candidate's shared signal before every panellist's noise and rounding, so every
+//!    panellist scores them lower on that question than other candidates of the same ability; their
+//!    other questions are scored like everyone else's. This is differential item functioning: the
+//!    audit's Questions section should class it `CC-` for Black candidates, and class no fair
+//!    question beyond `BB`. No random number is drawn for it, so the rest of the organisation is
+//!    the same as without it.
 
 use crate::bank::Bank;
 use crate::ethnicity::{self, Group};
@@ -79,6 +87,12 @@ pub const ADVERSE_STAGE: &str = "shortlisted";
 pub const ADVERSE_GROUP: Group = Group::Asian;
 /// Their shortlisting probability relative to an applicant of the same ability in any other group.
 pub const ADVERSE_RATIO: f64 = 0.55;
+/// The question on which [`DIF_GROUP`] is scored lower at equal ability (pattern 4).
+pub const DIF_QUESTION: &str = "handling-complaint";
+/// The candidates [`DIF_QUESTION`] is biased against.
+pub const DIF_GROUP: Group = Group::Black;
+/// Points added to [`DIF_GROUP`]'s shared signal on [`DIF_QUESTION`], before noise and rounding.
+pub const DIF_SHIFT: f64 = -0.6;
 /// The planted panellists each sit on one vacancy in this many (vacancy index 2, 17, 32, … for the
 /// lenient one; 9, 24, 39, … for the group-biased one).
 pub const PLANTED_EVERY: usize = 15;
@@ -632,7 +646,15 @@ impl Organisation {
             let slot = interview_day + c as i64 * 75 * 60;
             let truth: Vec<f64> = difficulty
                 .iter()
-                .map(|d| 3.1 + 0.6 * (applicants[a].ability - 0.3) + d + 0.35 * rng.normal())
+                .zip(&plan)
+                .map(|(d, &k)| {
+                    let biased =
+                        applicants[a].group == DIF_GROUP && self.questions[k].id == DIF_QUESTION;
+                    3.1 + 0.6 * (applicants[a].ability - 0.3)
+                        + d
+                        + 0.35 * rng.normal()
+                        + if biased { DIF_SHIFT } else { 0.0 }
+                })
                 .collect();
             for (pi, &m) in members.iter().enumerate() {
                 let shift = if self.pool[m].name == LENIENT_PANELLIST {

@@ -102,6 +102,102 @@ fn the_audit_finds_every_planted_pattern() {
             assert_ne!(bme["adverse"], true, "{t}");
         }
     }
+    // 4. The biased question is classed C, lower, for the planted group (after purification), and
+    // for BME candidates as a whole; no other question is classed C for any group, nor reaches p <
+    // 0.001. Fair questions can reach class B by chance among some 75 comparisons at p < 0.05.
+    let rows = a["questions"]["rows"].as_array().unwrap();
+    let planted = rows
+        .iter()
+        .find(|r| r["question"] == synth::DIF_QUESTION)
+        .unwrap_or_else(|| panic!("{} not in the audit", synth::DIF_QUESTION));
+    for c in planted["comparisons"].as_array().unwrap() {
+        if c["group"] == synth::DIF_GROUP.key() {
+            assert_eq!(c["ets_class"], "CC-", "{c}");
+            assert_eq!(c["direction"], "lower", "{c}");
+            assert!(c["p_value"].as_f64().unwrap() < 0.001, "{c}");
+            assert!(c["smd"].as_f64().unwrap() < -0.3, "{c}");
+            let sentence = c["sentence"].as_str().unwrap();
+            assert!(sentence.contains("lower"), "{sentence}");
+            assert!(sentence.contains("not proof of bias"), "{sentence}");
+        }
+        if c["group"] == "bme" {
+            assert_eq!(c["direction"], "lower", "{c}");
+        }
+    }
+    for r in rows {
+        for c in r["comparisons"].as_array().unwrap() {
+            let is_planted = r["question"] == synth::DIF_QUESTION
+                && (c["group"] == synth::DIF_GROUP.key() || c["group"] == "bme");
+            if is_planted {
+                continue;
+            }
+            let class = c["ets_class"].as_str().unwrap_or("");
+            assert!(
+                !class.starts_with("CC"),
+                "a fair question flagged strongly: {r}"
+            );
+            assert!(
+                c["p_value"].as_f64().unwrap_or(1.0) > 0.001,
+                "a fair question flagged strongly: {r}"
+            );
+        }
+    }
+    // Panel design: a pooled G study over the organisation and a D-study answer in words.
+    let pooled = &a["panel_design"]["pooled"];
+    let g = pooled["g_coef"].as_f64().unwrap();
+    assert!(g > 0.0 && g < 1.0, "{pooled}");
+    assert!(
+        pooled["sentence"].as_str().unwrap().contains("panellists"),
+        "{pooled}"
+    );
+    let fewer = pooled["fewer_g"].as_f64().unwrap();
+    assert!(fewer < pooled["typical_g"].as_f64().unwrap(), "{pooled}");
+
+    // The biased question's history, year by year: the planted group scores lower than matched
+    // White candidates in every year (each year's comparison stands on its own vacancies).
+    let h: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &[
+            "bank",
+            "show",
+            synth::BANK,
+            "--dif",
+            "--question",
+            synth::DIF_QUESTION,
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        h["periods"],
+        serde_json::json!(["2024", "2025", "2026"]),
+        "{h}"
+    );
+    let rows = h["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3 * 5, "five comparisons a year: {h}");
+    for r in rows {
+        assert_eq!(r["question"], synth::DIF_QUESTION);
+        if r["group"] == synth::DIF_GROUP.key() {
+            assert!(r["smd"].as_f64().unwrap() < 0.0, "{r}");
+        }
+    }
+    let q: serde_json::Value = serde_json::from_str(&common::ok_on(
+        &db,
+        &[
+            "bank",
+            "show",
+            synth::BANK,
+            "--dif",
+            "--by",
+            "quarter",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(q["periods"][0], "2024 Q1", "{}", q["periods"]);
+
     // The record of the whole organisation verifies.
     common::ok_on(&db, &["verify"]);
 }

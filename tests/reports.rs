@@ -576,6 +576,35 @@ fn one_vacancys_applicants_hide_the_same_cells_in_the_decision_report_and_the_au
 }
 
 #[test]
+fn a_vacancy_whose_icc_is_exactly_one_half_is_not_counted_below_it() {
+    // Cells (candidate × question) by panellist Ann, Bola, Cy:
+    //   C-1: [4, 5, 4] and [3, 3, 1]; C-2: [3, 2, 3] and [4, 5, 3].
+    // ICC(2,1) (Shrout & Fleiss 1979): BMS = 26/9, JMS = 13/12, EMS = 23/36, so
+    // (BMS − EMS) / (BMS + 2·EMS + 3(JMS − EMS)/4) = (9/4) / (9/2) = 1/2 exactly, which floating
+    // point puts a hair below 0.5.
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [5, 3], [4, 1]]);
+    e.score_all("C-2", [[3, 4], [2, 5], [3, 3]]);
+    let a = e.json(&["audit"]);
+    let r = &a["reliability"];
+    let v = &r["per_vacancy"][0];
+    assert_eq!(v["cells"], 4, "{r}");
+    let icc = v["icc2"].as_f64().unwrap();
+    assert!((icc - 0.5).abs() < 1e-12, "{r}");
+    assert_eq!(v["below_half"], false, "{r}");
+    assert_eq!(r["below_half"], 0, "{r}");
+    // One point less from Cy on C-2's second question puts it below.
+    let e = Env::new();
+    e.setup();
+    e.score_all("C-1", [[4, 3], [5, 3], [4, 1]]);
+    e.score_all("C-2", [[3, 4], [2, 5], [3, 2]]);
+    let r = &e.json(&["audit"])["reliability"];
+    assert!(r["per_vacancy"][0]["icc2"].as_f64().unwrap() < 0.5, "{r}");
+    assert_eq!(r["below_half"], 1, "{r}");
+}
+
+#[test]
 fn each_score_table_has_its_evidence_notes_expandable_on_screen_and_printed_in_full() {
     let e = Env::new();
     let db = demo(&e);

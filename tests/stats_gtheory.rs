@@ -6,7 +6,7 @@
 #[macro_use]
 mod common;
 
-use fairpanel::stats::gtheory::{g_study, Design, GObs, GStudy};
+use fairpanel::stats::gtheory::{g_study, g_study_blocks, Block, Design, GObs, GStudy};
 use fairpanel::stats::reliability::icc;
 use fairpanel::stats::StatsError;
 
@@ -335,4 +335,103 @@ fn degenerate_inputs_are_errors_not_nan() {
         g_study(Design::PxRinI, &nested),
         Err(StatsError::InvalidInput(_))
     ));
+}
+
+/// Balanced blocks from long observations: candidates, raters and questions in first-seen order.
+fn blocks_of(obs: &[GObs]) -> (Vec<String>, Vec<Block>) {
+    let mut names: Vec<String> = Vec::new();
+    let mut blocks = Vec::new();
+    for o in obs {
+        if !names.contains(&o.vacancy) {
+            names.push(o.vacancy.clone());
+        }
+    }
+    for v in &names {
+        let rows: Vec<&GObs> = obs.iter().filter(|o| &o.vacancy == v).collect();
+        let levels = |f: &dyn Fn(&GObs) -> &str| {
+            let mut out: Vec<String> = Vec::new();
+            for o in &rows {
+                if !out.iter().any(|x| x == f(o)) {
+                    out.push(f(o).to_string());
+                }
+            }
+            out
+        };
+        let (c, r, q) = (
+            levels(&|o| &o.candidate),
+            levels(&|o| &o.rater),
+            levels(&|o| &o.question),
+        );
+        let mut x = vec![f64::NAN; c.len() * r.len() * q.len()];
+        for o in &rows {
+            let at = |l: &[String], s: &str| l.iter().position(|x| x == s).unwrap();
+            let (p, rr, i) = (at(&c, &o.candidate), at(&r, &o.rater), at(&q, &o.question));
+            x[(p * r.len() + rr) * q.len() + i] = o.score;
+        }
+        blocks.push(Block {
+            n: [c.len(), r.len(), q.len()],
+            x,
+        });
+    }
+    (names, blocks)
+}
+
+#[test]
+fn blocks_give_the_same_study_as_labelled_scores() {
+    // Brennan's Synthetic Data Set No. 3 and No. 4 as two vacancies, as in the pooled test above.
+    let mut obs = load("brennan_synthetic3_long.csv", "A");
+    for o in load("brennan_synthetic4_long.csv", "B") {
+        let slot = (o.rater[1..].parse::<usize>().unwrap() - 1) % 4 + 1;
+        obs.push(GObs {
+            rater: format!("S{slot}"),
+            ..o
+        });
+    }
+    let labelled = g_study(Design::Pooled, &obs).unwrap();
+    let (names, blocks) = blocks_of(&obs);
+    let from_blocks = g_study_blocks(Design::Pooled, names, blocks).unwrap();
+    for (a, b) in labelled.components.iter().zip(&from_blocks.components) {
+        assert_eq!(a.source, b.source);
+        assert_close!(b.ss, a.ss, 1e-9);
+        assert_close!(b.var, a.var, 1e-9);
+    }
+    assert_close!(from_blocks.g_coef, labelled.g_coef, 1e-12);
+    assert_close!(from_blocks.phi, labelled.phi, 1e-12);
+    // A single block is the crossed design (Synthetic Data Set No. 3).
+    let one = load("brennan_synthetic3_long.csv", "");
+    let (names, blocks) = blocks_of(&one);
+    let crossed = g_study_blocks(Design::PxRxI, names, blocks).unwrap();
+    let reference = g_study(Design::PxRxI, &one).unwrap();
+    assert_close!(crossed.g_coef, reference.g_coef, 1e-12);
+    // The D study at any size agrees with the published grid's rows.
+    for row in &reference.d_study {
+        let (g, phi) = reference
+            .at(row.raters.unwrap() as f64, row.questions.unwrap() as f64)
+            .unwrap();
+        assert_close!(g, row.g_coef, 1e-12);
+        assert_close!(phi, row.phi, 1e-12);
+    }
+    // Blocks that do not hold their stated number of scores are refused.
+    let bad = Block {
+        n: [2, 2, 2],
+        x: vec![1.0; 7],
+    };
+    assert!(g_study_blocks(Design::PxRxI, vec![String::new()], vec![bad]).is_err());
+}
+
+#[test]
+fn one_blocks_coefficients_alone_match_its_full_study() {
+    // Brennan's Synthetic Data Set No. 3 as one block: G and Φ without the D study are the study's.
+    let one = load("brennan_synthetic3_long.csv", "");
+    let (names, blocks) = blocks_of(&one);
+    let (g, phi) = fairpanel::stats::gtheory::crossed_coefficients(&blocks[0]).unwrap();
+    let full = g_study_blocks(Design::PxRxI, names, blocks).unwrap();
+    assert_close!(g, full.g_coef, 1e-12);
+    assert_close!(phi, full.phi, 1e-12);
+    // Too few candidates is the same error as the full study's.
+    let small = Block {
+        n: [1, 2, 2],
+        x: vec![1.0, 2.0, 3.0, 4.0],
+    };
+    assert!(fairpanel::stats::gtheory::crossed_coefficients(&small).is_err());
 }

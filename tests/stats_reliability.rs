@@ -299,3 +299,41 @@ fn kendall_w_is_one_for_identical_rankings() {
     let k = kendall_w(&m).unwrap();
     assert_close!(k.w, 1.0, 1e-12);
 }
+
+#[test]
+fn icc2_against_one_half_is_decided_exactly() {
+    use fairpanel::stats::reliability::icc2_compare;
+    use std::cmp::Ordering;
+    // 4 targets × 3 raters. By hand (Shrout & Fleiss 1979, ICC(2,1) = (BMS − EMS) / (BMS + (k − 1)EMS
+    // + k(JMS − EMS)/n)): BMS = 26/9, JMS = 13/12, EMS = 23/36, so ICC(2,1) = (9/4) / (9/2) = 1/2
+    // exactly; the float estimate rounds to just below 0.5.
+    let m = vec![
+        vec![4.0, 5.0, 4.0],
+        vec![3.0, 3.0, 1.0],
+        vec![3.0, 2.0, 3.0],
+        vec![4.0, 5.0, 3.0],
+    ];
+    let float = icc(&m).unwrap().form("ICC2").unwrap().icc;
+    assert!((float - 0.5).abs() < 1e-12, "{float}");
+    assert_eq!(icc2_compare(&m, 1, 2), Some(Ordering::Equal));
+    // Either side of the cut: 9/20 and 11/20 are near 1/2 but not on it.
+    assert_eq!(icc2_compare(&m, 9, 20), Some(Ordering::Greater));
+    assert_eq!(icc2_compare(&m, 11, 20), Some(Ordering::Less));
+    // Shrout & Fleiss (1979) Table 2 data: ICC(2,1) = 0.29, below 1/2 and above 1/4.
+    let sf = vec![
+        vec![9.0, 2.0, 5.0, 8.0],
+        vec![6.0, 1.0, 3.0, 2.0],
+        vec![8.0, 4.0, 6.0, 8.0],
+        vec![7.0, 1.0, 2.0, 6.0],
+        vec![10.0, 5.0, 6.0, 9.0],
+        vec![6.0, 2.0, 4.0, 7.0],
+    ];
+    assert_eq!(icc2_compare(&sf, 1, 2), Some(Ordering::Less));
+    assert_eq!(icc2_compare(&sf, 1, 4), Some(Ordering::Greater));
+    // Scores that are not whole numbers fall back to the float estimate with the stated tolerance.
+    let halves: Vec<Vec<f64>> = m
+        .iter()
+        .map(|r| r.iter().map(|x| x / 2.0).collect())
+        .collect();
+    assert_eq!(icc2_compare(&halves, 1, 2), Some(Ordering::Equal));
+}

@@ -55,6 +55,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A period of vacancy creation for histories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Year,
+    Quarter,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     #[default]
@@ -344,10 +352,24 @@ pub enum ReviewCmd {
 pub enum BankCmd {
     /// List bundled banks
     List(FormatArg),
-    /// Show a bank's questions, probes and anchors
+    /// Show a bank's questions, probes and anchors; with --dif, each question's item-bias history
+    /// from the database instead
     Show {
         /// Bundled bank id or a YAML file
         bank: String,
+        /// Show each question's item bias (DIF) by ethnic group against White, period by period,
+        /// computed as the audit does from the vacancies created in each period
+        #[arg(long)]
+        dif: bool,
+        /// With --dif: one period per year or per quarter of vacancy creation
+        #[arg(long, value_enum, default_value_t = Period::Year, requires = "dif")]
+        by: Period,
+        /// With --dif: only this question
+        #[arg(long, value_name = "ID", requires = "dif")]
+        question: Option<String>,
+        /// With --dif: policy file for the suppression threshold (default: the built-in policy)
+        #[arg(long, value_name = "FILE", requires = "dif")]
+        policy: Option<PathBuf>,
         #[command(flatten)]
         format: FormatArg,
     },

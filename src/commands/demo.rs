@@ -515,7 +515,8 @@ pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<(
         "\nPlanted patterns for the audit to find:\n  \
          • {} scores everyone {} point higher than co-panellists do (one panel in {});\n  \
          • {} scores {} candidates {} point lower than co-panellists do (one panel in {});\n  \
-         • from applied to {}, {} applicants are shortlisted with {:.2} times the chance of others of the same ability.",
+         • from applied to {}, {} applicants are shortlisted with {:.2} times the chance of others of the same ability;\n  \
+         • on question {}, {} candidates are scored {:.1} points lower than others of the same standard.",
         synth::LENIENT_PANELLIST,
         synth::LENIENT_SHIFT,
         synth::PLANTED_EVERY,
@@ -525,7 +526,10 @@ pub fn synth(ctx: &mut Ctx, out: &Path, vacancies: usize, seed: u64) -> Result<(
         synth::PLANTED_EVERY,
         synth::ADVERSE_STAGE,
         synth::ADVERSE_GROUP.label(),
-        synth::ADVERSE_RATIO
+        synth::ADVERSE_RATIO,
+        synth::DIF_QUESTION,
+        synth::DIF_GROUP.label(),
+        -synth::DIF_SHIFT
     )?;
     writeln!(ctx.out, "\nDatabase: {}", db.display())?;
     writeln!(ctx.out, "Record head:    {}", summary.head_hash)?;

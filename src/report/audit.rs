@@ -23,7 +23,13 @@
 //!   all panellists tested, so testing hundreds of people does not manufacture findings.
 //! - **Rater × group**: for each named panellist and candidate group, the deviation for that group minus
 //!   the deviation for all other stated groups, Welch test, Holm-adjusted across all pairs.
+//! - **ICC below 0.5** is decided in exact integer arithmetic on the scores
+//!   ([`reliability::icc2_compare_estimate`]), so a vacancy whose ICC is exactly 0.5 is not counted
+//!   below it; other cuts on statistics use the tolerance stated in [`crate::stats`].
+//! - **Questions** (item bias by ethnic group) and **Panel design** (generalizability theory): see
+//!   [`super::audit_items`].
 
+use super::audit_items;
 use crate::checks::divergence::median;
 use crate::ethnicity::{self, Group};
 use crate::policy::Policy;
@@ -78,6 +84,10 @@ pub struct AuditReport {
     pub raters: Raters,
     pub rater_groups: RaterGroups,
     pub diversity_scores: Vec<GroupMean>,
+    /// Item bias (DIF) per bank question, by ethnic group against White.
+    pub questions: audit_items::Questions,
+    /// Generalizability theory: how dependable the panels' decisions are, and with how many panellists.
+    pub panel_design: audit_items::PanelDesign,
 }
 
 /// Decisions recorded over gaps, and plans that miss a required category, on the record.
@@ -228,7 +238,8 @@ pub struct Reliability {
     pub per_vacancy: Vec<VacancyIcc>,
     pub vacancies_computed: usize,
     pub median_icc2: Option<f64>,
-    /// Vacancies whose ICC(2,1) is below 0.5 (poor agreement, Koo & Li 2016).
+    /// Vacancies whose ICC(2,1) is below 0.5 (poor agreement, Koo & Li 2016), decided exactly: an
+    /// ICC of exactly 0.5 is not below.
     pub below_half: usize,
     pub note: Option<String>,
 }
@@ -240,6 +251,8 @@ pub struct VacancyIcc {
     pub panellists: usize,
     pub icc2: f64,
     pub icc2_ci95: [f64; 2],
+    /// ICC(2,1) below 0.5, decided exactly on the scores ([`reliability::icc2_compare`]).
+    pub below_half: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -293,7 +306,7 @@ pub struct GroupMean {
     pub ci95: Option<[f64; 2]>,
 }
 
-const CONVENTIONS: [&str; 9] = [
+const CONVENTIONS: [&str; 12] = [
     "Each applicant counts at every stage up to the furthest reached; a stage's rate is reached ÷ reached the stage before, with a 95% Wilson interval.",
     "Impact ratios compare each group with the highest-rate group; under the four-fifths rule a ratio below 0.80 is adverse (exactly 0.80 is not). Fisher's exact test is two-sided.",
     "Not stated (declined or not asked) is excluded from ratios and always counted.",
@@ -303,6 +316,9 @@ const CONVENTIONS: [&str; 9] = [
     "The pooled test is Cochran–Mantel–Haenszel across vacancies, with continuity correction.",
     "Rater deviations are from the mean of co-panellists on the same candidate and question; flags use Holm-adjusted p < 0.05 across everyone tested.",
     "Fairness review counts vacancies with a decision by service and band; counts below the threshold are suppressed with any cell that would reveal them through a row or a total. Days to sign-off run from the first decision to the sign-off in force, so a return and its answer count; the median is shown only over enough signed-off vacancies.",
+    "Item bias (DIF): per bank question, each minority group and BME against White candidates matched on their mean item score over their whole interview (10 bands across the organisation); Mantel's chi-square and the standardised mean difference, ETS classes A (|SMD/SD| ≤ 0.17 or p ≥ 0.05), B and C (above 0.25), after dropping flagged questions from the matching score and analysing again. A flag is a prompt to review the question and its anchors, not proof of bias. Counts below the threshold, linked with their BME subtotal, are suppressed, and no comparison is made from them.",
+    "Panel design: generalizability theory (Brennan 2001), candidates × panellists × questions within each vacancy, pooled over vacancies by the method of moments; negative variance estimates are set to 0 without re-solving. G ranks candidates (relative error), Φ judges them against a fixed standard (absolute error). The D-study sentence uses the commonest panel size and plan length.",
+    "Thresholds: ICC(2,1) below 0.5 is decided in exact integer arithmetic on the scores, so an ICC of exactly 0.5 is not below; p-values, ETS effect sizes and G against 0.80 count a value within 10⁻⁹ of the cut as on it.",
 ];
 
 fn group_of(code: &str) -> Group {
@@ -692,7 +708,8 @@ pub fn build(
     };
 
     let composition = composition(&data, policy);
-    let (reliability, raters, rater_groups, diversity_scores) = scoring(&data, policy);
+    let (reliability, raters, rater_groups, diversity_scores, (questions, panel_design)) =
+        scoring(&data, policy);
     let tail = &data.tail;
     let integrity = format!(
         "The chain since the latest checkpoint ({} events) is unbroken; {}. The audit reads the tables derived \
@@ -744,6 +761,8 @@ pub fn build(
         raters,
         rater_groups,
         diversity_scores,
+        questions,
+        panel_design,
     })
 }
 
@@ -1006,23 +1025,47 @@ fn composition(data: &AuditData, policy: &Policy) -> Composition {
     }
 }
 
-/// Reliability, rater effects and diversity-question scores from the sealed scores.
+/// Reliability, rater effects, diversity-question scores, item bias and panel design from the
+/// sealed scores.
 fn scoring(
     data: &AuditData,
     policy: &Policy,
-) -> (Reliability, Raters, RaterGroups, Vec<GroupMean>) {
-    // Reliability and the rater figures are independent: compute them on both cores.
-    let (reliability, rest) = std::thread::scope(|scope| {
+) -> (
+    Reliability,
+    Raters,
+    RaterGroups,
+    Vec<GroupMean>,
+    (audit_items::Questions, audit_items::PanelDesign),
+) {
+    // Reliability (whose pass also gathers item scores) beside the rater figures; then item bias
+    // beside panel design. Each pair shares the two cores.
+    let t = policy.suppression_threshold;
+    std::thread::scope(|scope| {
         let r = scope.spawn(|| reliability_of(data));
         let rest = raters_of(data, policy);
-        (r.join().expect("reliability thread"), rest)
-    });
-    let (raters, rater_groups, diversity_scores) = rest;
-    (reliability, raters, rater_groups, diversity_scores)
+        let (reliability, mut items) = r.join().expect("reliability thread");
+        let blocks = std::mem::take(&mut items.blocks);
+        let (questions, blocks) = std::thread::scope(|inner| {
+            let design = inner.spawn(|| audit_items::panel_design(data, blocks));
+            let questions = audit_items::item_bias(data, t, &items);
+            (questions, design.join().expect("panel design thread"))
+        });
+        let (raters, rater_groups, diversity_scores) = rest;
+        (
+            reliability,
+            raters,
+            rater_groups,
+            diversity_scores,
+            (questions, blocks),
+        )
+    })
 }
 
-fn reliability_of(data: &AuditData) -> Reliability {
+/// Reliability, and (from the same pass over each vacancy's cells) every candidate's item scores
+/// and each vacancy's complete block for the Questions and Panel design sections.
+fn reliability_of(data: &AuditData) -> (Reliability, audit_items::Items) {
     let s = &data.scores;
+    let mut items = audit_items::Items::new(data);
     // Alpha over every cell with two or more scores, in the one fixed cell order.
     let mut alpha_values = Vec::new();
     let mut alpha_ends = Vec::new();
@@ -1046,21 +1089,26 @@ fn reliability_of(data: &AuditData) -> Reliability {
     let mut with_cells = 0;
     let mut buf = CellBuf::default();
     let (mut panels, mut values, mut cells) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_candidate = Vec::new();
     for group in order.chunk_by(|a, b| s.candidates[*a].vacancy == s.candidates[*b].vacancy) {
         let v = s.candidates[group[0]].vacancy;
-        // Each cell as (panel range, scores range) into flat buffers.
+        // Each cell as (panel range, scores range, question) into flat buffers.
         panels.clear();
         values.clear();
         cells.clear();
+        per_candidate.clear();
         for &c in group {
+            let from = cells.len();
             s.cells_of(c, &mut buf, |cell| {
                 let p = panels.len()..panels.len() + cell.panellists.len();
                 panels.extend_from_slice(cell.panellists);
                 let x = values.len()..values.len() + cell.scores.len();
                 values.extend_from_slice(cell.scores);
-                cells.push((p, x));
+                cells.push((p, x, cell.question));
             });
+            per_candidate.push((c, from..cells.len()));
         }
+        items.add_vacancy(data, v, &per_candidate, &panels, &values, &cells);
         if cells.is_empty() {
             continue;
         }
@@ -1068,7 +1116,7 @@ fn reliability_of(data: &AuditData) -> Reliability {
         // Complete cells only: the panel most cells share. Ties are broken by the panel itself, so
         // the choice does not depend on the order cells arrive in.
         let mut counts: Vec<(&[u32], usize)> = Vec::new();
-        for (p, _) in &cells {
+        for (p, _, _) in &cells {
             let panel = &panels[p.clone()];
             match counts.iter_mut().find(|(q, _)| *q == panel) {
                 Some(e) => e.1 += 1,
@@ -1083,8 +1131,8 @@ fn reliability_of(data: &AuditData) -> Reliability {
         };
         let matrix: Vec<Vec<f64>> = cells
             .iter()
-            .filter(|(p, _)| &panels[p.clone()] == panel)
-            .map(|(_, x)| values[x.clone()].to_vec())
+            .filter(|(p, _, _)| &panels[p.clone()] == panel)
+            .map(|(_, x, _)| values[x.clone()].to_vec())
             .collect();
         if let Ok(r) = reliability::icc(&matrix) {
             if let Some(f) = r.form("ICC2") {
@@ -1094,18 +1142,20 @@ fn reliability_of(data: &AuditData) -> Reliability {
                     panellists: panel.len(),
                     icc2: f.icc,
                     icc2_ci95: f.ci95,
+                    below_half: reliability::icc2_compare_estimate(&matrix, f.icc, 1, 2)
+                        == Some(std::cmp::Ordering::Less),
                 });
             }
         }
     }
     per_vacancy.sort_by(|a, b| a.vacancy.cmp(&b.vacancy));
     let mut iccs: Vec<f64> = per_vacancy.iter().map(|v| v.icc2).collect();
-    Reliability {
+    let reliability = Reliability {
         alpha,
         cells: alpha_ends.len(),
         vacancies_computed: per_vacancy.len(),
         median_icc2: (!iccs.is_empty()).then(|| median(&mut iccs)),
-        below_half: per_vacancy.iter().filter(|v| v.icc2 < 0.5).count(),
+        below_half: per_vacancy.iter().filter(|v| v.below_half).count(),
         note: (with_cells > per_vacancy.len()).then(|| {
             format!(
                 "{} vacancy(ies) without an ICC: too few complete cells, or no variation",
@@ -1113,7 +1163,8 @@ fn reliability_of(data: &AuditData) -> Reliability {
             )
         }),
         per_vacancy,
-    }
+    };
+    (reliability, items)
 }
 
 fn raters_of(data: &AuditData, policy: &Policy) -> (Raters, RaterGroups, Vec<GroupMean>) {

@@ -2,6 +2,7 @@
 //! (Markdown, self-contained HTML) or serialised as JSON. Templates hold presentation; Rust holds logic.
 
 pub mod audit;
+pub mod audit_items;
 pub mod charts;
 pub mod decision;
 pub mod text;

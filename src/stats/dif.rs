@@ -24,7 +24,8 @@
 //!   reference and focal members in the strata used.
 //! * **ETS classes** for polytomous items (Zwick, Thayer & Mazzeo 1997): `AA` when the Mantel
 //!   p-value is at least 0.05 or |SMD/SD| ≤ 0.17; `BB` when p < 0.05 and 0.17 < |SMD/SD| ≤ 0.25;
-//!   `CC` when p < 0.05 and |SMD/SD| > 0.25. `BB`/`CC` carry the sign of SMD: `-` means the focal
+//!   `CC` when p < 0.05 and |SMD/SD| > 0.25; a value within 10⁻⁹ of a cut counts as on it
+//!   ([`super::THRESHOLD_TOLERANCE`]), so it takes the milder class. `BB`/`CC` carry the sign of SMD: `-` means the focal
 //!   group scored lower than matched reference candidates, `+` higher.
 //! * **Liu–Agresti** cumulative common odds ratio (Liu & Agresti 1996; Penfield & Algina 2003),
 //!   point estimate: for each cut between adjacent observed score values and each stratum, with
@@ -114,6 +115,13 @@ pub fn is_insufficient(e: &StatsError) -> bool {
     matches!(e, StatsError::NotComputable(m) if m.starts_with("insufficient data"))
 }
 
+/// One stratum's item scores, by group.
+#[derive(Debug, Clone, Default)]
+pub struct Stratum {
+    pub reference: Vec<f64>,
+    pub focal: Vec<f64>,
+}
+
 /// Mantel's chi-square, SMD with its Zwick–Thayer standard error, ETS class and the Liu–Agresti
 /// odds ratio for one question. `NotComputable` ("insufficient data: …", see [`is_insufficient`])
 /// when no stratum holds both groups, and when the scores do not vary within the strata used.
@@ -123,47 +131,62 @@ pub fn mantel_dif(scores: &[StratumScore]) -> Result<Mantel, StatsError> {
     }
     // Strata in order of first appearance.
     let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut strata: Vec<Vec<&StratumScore>> = Vec::new();
+    let mut strata: Vec<Stratum> = Vec::new();
     for s in scores {
         let k = *index.entry(s.stratum.as_str()).or_insert_with(|| {
-            strata.push(Vec::new());
+            strata.push(Stratum::default());
             strata.len() - 1
         });
-        strata[k].push(s);
+        if s.focal {
+            strata[k].focal.push(s.score);
+        } else {
+            strata[k].reference.push(s.score);
+        }
     }
-    let used: Vec<&Vec<&StratumScore>> = strata
+    mantel_dif_strata(&strata)
+}
+
+/// [`mantel_dif`] on scores already grouped by stratum (strata lacking either group are skipped).
+pub fn mantel_dif_strata(strata: &[Stratum]) -> Result<Mantel, StatsError> {
+    if let Some(x) = strata
         .iter()
-        .filter(|st| st.iter().any(|s| s.focal) && st.iter().any(|s| !s.focal))
+        .flat_map(|s| s.reference.iter().chain(&s.focal))
+        .find(|x| !x.is_finite())
+    {
+        return invalid(format!("DIF: score {x} is not finite"));
+    }
+    let used: Vec<&Stratum> = strata
+        .iter()
+        .filter(|st| !st.focal.is_empty() && !st.reference.is_empty())
         .collect();
     if used.is_empty() {
         return Err(insufficient());
     }
-    let n_focal: f64 = used
-        .iter()
-        .flat_map(|st| st.iter())
-        .filter(|s| s.focal)
-        .count() as f64;
+    let n_focal: usize = used.iter().map(|st| st.focal.len()).sum();
+    let n_ref: usize = used.iter().map(|st| st.reference.len()).sum();
+    let n_used = n_focal + n_ref;
     let (mut obs, mut exp, mut var) = (0.0, 0.0, 0.0);
     let (mut smd, mut smd_var) = (0.0, 0.0);
-    let mut values: Vec<f64> = Vec::new();
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
     for st in &used {
-        let n = st.len() as f64;
-        let nf = st.iter().filter(|s| s.focal).count() as f64;
-        let nr = n - nf;
-        let s1: f64 = st.iter().map(|s| s.score).sum();
-        let s2: f64 = st.iter().map(|s| s.score * s.score).sum();
-        let f: f64 = st.iter().filter(|s| s.focal).map(|s| s.score).sum();
+        let nf = st.focal.len() as f64;
+        let nr = st.reference.len() as f64;
+        let n = nf + nr;
+        let f: f64 = st.focal.iter().sum();
+        let r: f64 = st.reference.iter().sum();
+        let s1 = f + r;
+        let s2: f64 = st.focal.iter().chain(&st.reference).map(|x| x * x).sum();
         let vk = nr * nf * (n * s2 - s1 * s1) / (n * n * (n - 1.0));
         obs += f;
         exp += nf * s1 / n;
         var += vk.max(0.0);
-        let w = nf / n_focal;
-        smd += w * (f / nf - (s1 - f) / nr);
+        let w = nf / n_focal as f64;
+        smd += w * (f / nf - r / nr);
         smd_var += w * w * (1.0 / nf + 1.0 / nr).powi(2) * vk.max(0.0);
-        values.extend(st.iter().map(|s| s.score));
+        sum += s1;
+        sum_sq += s2;
     }
-    let n_used = values.len();
-    let scale = values.iter().map(|v| v * v).sum::<f64>() / n_used as f64;
+    let scale = sum_sq / n_used as f64;
     if var <= 1e-12 * scale.max(f64::MIN_POSITIVE) {
         return not_computable(
             "the question's scores do not vary within the strata holding both groups, so \
@@ -174,27 +197,52 @@ pub fn mantel_dif(scores: &[StratumScore]) -> Result<Mantel, StatsError> {
     let p_value = chi2_sf(chi2, 1.0)?;
     let z_mantel = (obs - exp) / var.sqrt();
     let smd_se = smd_var.sqrt();
-    let mean = values.iter().sum::<f64>() / n_used as f64;
-    let sd_item =
-        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n_used as f64 - 1.0)).sqrt();
+    let mean = sum / n_used as f64;
+    let sd_item = (used
+        .iter()
+        .flat_map(|st| st.focal.iter().chain(&st.reference))
+        .map(|v| (v - mean).powi(2))
+        .sum::<f64>()
+        / (n_used as f64 - 1.0))
+        .sqrt();
     let effect_size = smd / sd_item;
     let ets_class = ets_class(p_value, smd, effect_size);
 
-    // Liu–Agresti over the cuts between adjacent observed values.
-    let mut cuts = values.clone();
-    cuts.sort_by(f64::total_cmp);
+    // Liu–Agresti over the cuts between adjacent observed values: with each stratum's scores
+    // sorted, the counts at or below a cut are a binary search away.
+    let sorted: Vec<(Vec<f64>, Vec<f64>)> = used
+        .iter()
+        .map(|st| {
+            let mut r = st.reference.clone();
+            let mut f = st.focal.clone();
+            r.sort_unstable_by(f64::total_cmp);
+            f.sort_unstable_by(f64::total_cmp);
+            (r, f)
+        })
+        .collect();
+    // The observed values: each sorted list's distinct values, merged.
+    let mut cuts: Vec<f64> = Vec::new();
+    for (r, f) in &sorted {
+        for list in [r, f] {
+            let mut last = None;
+            for &x in list.iter() {
+                if last != Some(x) {
+                    cuts.push(x);
+                    last = Some(x);
+                }
+            }
+        }
+    }
+    cuts.sort_unstable_by(f64::total_cmp);
     cuts.dedup();
     let (mut num, mut den) = (0.0, 0.0);
     for c in &cuts[..cuts.len() - 1] {
-        for st in &used {
-            let n = st.len() as f64;
-            let count = |focal: bool, above: bool| {
-                st.iter()
-                    .filter(|s| s.focal == focal && (s.score > *c) == above)
-                    .count() as f64
-            };
-            let (a, b) = (count(false, true), count(false, false));
-            let (cc, d) = (count(true, true), count(true, false));
+        for (r, f) in &sorted {
+            let n = (r.len() + f.len()) as f64;
+            let rb = r.partition_point(|x| x <= c) as f64;
+            let fb = f.partition_point(|x| x <= c) as f64;
+            let (a, b) = (r.len() as f64 - rb, rb);
+            let (cc, d) = (f.len() as f64 - fb, fb);
             num += a * d / n;
             den += b * cc / n;
         }
@@ -203,8 +251,8 @@ pub fn mantel_dif(scores: &[StratumScore]) -> Result<Mantel, StatsError> {
     let out = Mantel {
         n_strata_used: used.len(),
         n_used,
-        n_ref_used: n_used - n_focal as usize,
-        n_focal_used: n_focal as usize,
+        n_ref_used: n_ref,
+        n_focal_used: n_focal,
         sum_focal_observed: obs,
         sum_focal_expected: exp,
         sum_variance: var,
@@ -236,12 +284,15 @@ pub fn mantel_dif(scores: &[StratumScore]) -> Result<Mantel, StatsError> {
 }
 
 /// ETS class for a polytomous item (Zwick, Thayer & Mazzeo 1997); see the module docs.
+///
+/// The cuts are decided with [`super::THRESHOLD_TOLERANCE`]: p must be below 0.05, and |SMD/SD|
+/// above 0.17 (or 0.25), by more than the tolerance, so a value on a cut takes the milder class.
 pub fn ets_class(p_value: f64, smd: f64, effect_size: f64) -> String {
     let a = effect_size.abs();
     let sign = if smd < 0.0 { "-" } else { "+" };
-    if p_value >= 0.05 || a <= 0.17 {
+    if !super::below_cut(p_value, 0.05) || !super::above_cut(a, 0.17) {
         "AA".to_string()
-    } else if a <= 0.25 {
+    } else if !super::above_cut(a, 0.25) {
         format!("BB{sign}")
     } else {
         format!("CC{sign}")
@@ -401,7 +452,7 @@ fn item_scores(data: &[RaterScore], opts: &DifOptions) -> Result<Candidates, Sta
 /// values so that no value sits on a cut.
 pub fn band_cuts(values: &[f64], bands: usize) -> Vec<f64> {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let n = sorted.len();
     let mut cuts: Vec<f64> = Vec::new();
     if n == 0 || bands < 2 {

@@ -229,6 +229,17 @@ pub struct GStudy {
     pub min_raters_g_0_80: Option<usize>,
     pub min_raters_phi_0_80: Option<usize>,
     pub min_questions_g_0_80: Option<usize>,
+    /// Each source's mask and `var_used`, for coefficients at other sizes ([`GStudy::at`]).
+    #[serde(skip)]
+    used: Vec<(u8, f64)>,
+}
+
+impl GStudy {
+    /// Eρ² and Φ for a decision on the mean of `raters` panellists and `questions` questions
+    /// (a D study at any sizes; a one-facet design ignores the facet it lacks).
+    pub fn at(&self, raters: f64, questions: f64) -> Result<(f64, f64), StatsError> {
+        coefficients_at(&self.used, self.var_universe, raters, questions)
+    }
 }
 
 // Facet bits of an effect: p, r (rater, or rater slot within question for the nested design), i.
@@ -236,17 +247,25 @@ const P: u8 = 1;
 const R: u8 = 2;
 const I: u8 = 4;
 
-/// One balanced p × r × i block: scores in p-major, then r, then i order.
-struct Block {
-    n: [usize; 3],
-    x: Vec<f64>,
+/// One balanced p × r × i block (one vacancy's complete candidates, panellists and questions):
+/// `n` = [candidates, raters, questions] and the scores in p-major, then r, then i order.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub n: [usize; 3],
+    pub x: Vec<f64>,
 }
 
 impl Block {
-    /// Sums of squares of the seven crossed effects, indexed by facet mask (0 unused), from
-    /// marginal means by inclusion–exclusion.
+    /// Sums of squares of the seven crossed effects, indexed by facet mask (0 unused).
+    ///
+    /// With scores centred on the block's mean, T(β) = Σ over the levels of β of (marginal sum)² /
+    /// (cells per level) is the uncorrected sum of squares of the β marginal means, and by
+    /// inclusion–exclusion SS(α) = Σ_{β ⊆ α} (−1)^{|α∖β|} T(β) (Brennan 2001, sect. 3.2). Centring
+    /// first keeps the cancellation small; one pass over the scores fills all eight margins.
     fn crossed_ss(&self) -> [f64; 8] {
         let [np, nr, ni] = self.n;
+        let total = (np * nr * ni) as f64;
+        let mean = self.x.iter().sum::<f64>() / total;
         let dims = |mask: u8| -> [usize; 3] {
             [
                 if mask & P != 0 { np } else { 1 },
@@ -254,53 +273,52 @@ impl Block {
                 if mask & I != 0 { ni } else { 1 },
             ]
         };
-        // Marginal means for every mask (0 = grand mean).
-        let mut means: Vec<Vec<f64>> = Vec::with_capacity(8);
-        for mask in 0u8..8 {
-            let d = dims(mask);
-            let mut m = vec![0.0; d[0] * d[1] * d[2]];
-            for p in 0..np {
-                for r in 0..nr {
-                    for i in 0..ni {
-                        let x = self.x[(p * nr + r) * ni + i];
-                        let idx = ((if mask & P != 0 { p } else { 0 }) * d[1]
-                            + if mask & R != 0 { r } else { 0 })
-                            * d[2]
-                            + if mask & I != 0 { i } else { 0 };
-                        m[idx] += x;
-                    }
-                }
-            }
-            let count = (np * nr * ni / (d[0] * d[1] * d[2])) as f64;
-            m.iter_mut().for_each(|v| *v /= count);
-            means.push(m);
+        // Margins of masks 1 to 6 in one buffer (mask 7's are the centred scores themselves).
+        let mut at = [0usize; 8];
+        for mask in 1..8 {
+            let d = dims(mask as u8 - 1);
+            at[mask] = at[mask - 1] + if mask == 1 { 0 } else { d[0] * d[1] * d[2] };
         }
-        let mut ss = [0.0; 8];
+        let mut sums = vec![0.0; at[7]];
+        let mut t = [0.0; 8];
         for p in 0..np {
             for r in 0..nr {
+                let row = (p * nr + r) * ni;
                 for i in 0..ni {
-                    for alpha in 1u8..8 {
-                        let mut e = 0.0;
-                        for beta in 0u8..8 {
-                            if beta & !alpha != 0 {
-                                continue;
-                            }
-                            let d = dims(beta);
-                            let idx = ((if beta & P != 0 { p } else { 0 }) * d[1]
-                                + if beta & R != 0 { r } else { 0 })
-                                * d[2]
-                                + if beta & I != 0 { i } else { 0 };
-                            let sign = if (alpha & !beta).count_ones() % 2 == 0 {
-                                1.0
-                            } else {
-                                -1.0
-                            };
-                            e += sign * means[beta as usize][idx];
-                        }
-                        ss[alpha as usize] += e * e;
-                    }
+                    let x = self.x[row + i] - mean;
+                    sums[at[1] + p] += x;
+                    sums[at[2] + r] += x;
+                    sums[at[3] + p * nr + r] += x;
+                    sums[at[4] + i] += x;
+                    sums[at[5] + p * ni + i] += x;
+                    sums[at[6] + r * ni + i] += x;
+                    t[7] += x * x;
                 }
             }
+        }
+        for mask in 1..7 {
+            let d = dims(mask as u8);
+            let levels = d[0] * d[1] * d[2];
+            let per_level = total / levels as f64;
+            t[mask] = sums[at[mask]..at[mask] + levels]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                / per_level;
+        }
+        let mut ss = [0.0; 8];
+        for alpha in 1u8..8 {
+            ss[alpha as usize] = (0u8..8)
+                .filter(|beta| beta & !alpha == 0)
+                .map(|beta| {
+                    let sign = if (alpha & !beta).count_ones() % 2 == 0 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    sign * t[beta as usize]
+                })
+                .sum();
         }
         ss
     }
@@ -530,17 +548,74 @@ fn prepare(design: Design, obs: &[GObs]) -> Result<Prepared, StatsError> {
 /// raters for `p x i`) or questions with different numbers of raters in `p x (r:i)`.
 pub fn g_study(design: Design, obs: &[GObs]) -> Result<GStudy, StatsError> {
     let prep = prepare(design, obs)?;
-    let effs = effects(design);
+    study(design, prep)
+}
+
+/// A G study of `p x r x i` (one block) or `(p x r x i):v` (one block per vacancy, named in
+/// `vacancies`) from blocks already complete and balanced, for callers that hold their scores in
+/// arrays rather than as labelled observations. Same results and errors as [`g_study`].
+pub fn g_study_blocks(
+    design: Design,
+    vacancies: Vec<String>,
+    blocks: Vec<Block>,
+) -> Result<GStudy, StatsError> {
+    if !matches!(design, Design::PxRxI | Design::Pooled) {
+        return invalid(
+            "G study from blocks: the design must be \"p x r x i\" or \"(p x r x i):v\"",
+        );
+    }
+    if design == Design::PxRxI && blocks.len() != 1 {
+        return invalid("G study p x r x i from blocks: exactly one block is needed");
+    }
+    if vacancies.len() != blocks.len() {
+        return invalid("G study from blocks: one vacancy name per block");
+    }
+    if let Some(b) = blocks
+        .iter()
+        .find(|b| b.x.len() != b.n[0] * b.n[1] * b.n[2])
+    {
+        return invalid(format!(
+            "G study from blocks: a block of {:?} holds {} scores",
+            b.n,
+            b.x.len()
+        ));
+    }
+    if blocks.iter().flat_map(|b| &b.x).any(|x| !x.is_finite()) {
+        return invalid("G study from blocks: a score is not finite");
+    }
+    let (vacancies, blocks): (Vec<String>, Vec<Block>) = vacancies
+        .into_iter()
+        .zip(blocks)
+        .filter(|(_, b)| b.n[0] > 0)
+        .unzip();
+    if blocks.is_empty() {
+        return not_computable("G study: no scores");
+    }
+    study(
+        design,
+        Prepared {
+            vacancies,
+            blocks,
+            dropped: Vec::new(),
+        },
+    )
+}
+
+/// Sums of squares, degrees of freedom and variance estimates, one of each per effect.
+type Solved = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Sums of squares, degrees of freedom and variance estimates of `effs` over `blocks`, checking
+/// the design has the data it needs (see [`g_study`]).
+fn solve(design: Design, blocks: &[Block], effs: &[Effect]) -> Result<Solved, StatsError> {
     let pooled = design == Design::Pooled;
-    if pooled && prep.blocks.len() < 2 {
+    if pooled && blocks.len() < 2 {
         return not_computable(
             "G study (p x r x i):v needs at least 2 vacancies with a complete candidate; use \
              \"p x r x i\" for one vacancy",
         );
     }
-    let total_candidates: usize = prep.blocks.iter().map(|b| b.n[0]).sum();
     if !pooled {
-        let b = &prep.blocks[0];
+        let b = &blocks[0];
         if b.n[0] < 2 {
             return not_computable(format!(
                 "G study: needs at least 2 candidates with every score of the design; {} \
@@ -555,7 +630,7 @@ pub fn g_study(design: Design, obs: &[GObs]) -> Result<GStudy, StatsError> {
             return not_computable("G study: needs at least 2 questions");
         }
     } else {
-        let dfs = |m: u8| prep.blocks.iter().map(|b| b.df(m)).sum::<f64>();
+        let dfs = |m: u8| blocks.iter().map(|b| b.df(m)).sum::<f64>();
         if dfs(P) < 1.0 || dfs(R) < 1.0 || dfs(I) < 1.0 {
             return not_computable(
                 "G study (p x r x i):v: needs, within vacancies, at least 2 candidates, 2 raters \
@@ -569,7 +644,7 @@ pub fn g_study(design: Design, obs: &[GObs]) -> Result<GStudy, StatsError> {
     let mut ss = vec![0.0; k];
     let mut df = vec![0.0; k];
     let mut coef = vec![vec![0.0; k]; k];
-    for b in &prep.blocks {
+    for b in blocks {
         let css = b.crossed_ss();
         for (a, ea) in effs.iter().enumerate() {
             let dfa: f64 = ea.parts.iter().map(|&m| b.df(m)).sum();
@@ -599,6 +674,42 @@ pub fn g_study(design: Design, obs: &[GObs]) -> Result<GStudy, StatsError> {
             .sum();
         var[a] = (ss[a] - rest) / coef[a][a];
     }
+    Ok((ss, df, var))
+}
+
+/// Eρ² and Φ of one `p x r x i` block at its own sizes, without the D study (for summaries over
+/// many vacancies): the same estimates and errors as [`g_study_blocks`] gives for that block.
+pub fn crossed_coefficients(b: &Block) -> Result<(f64, f64), StatsError> {
+    if b.x.len() != b.n[0] * b.n[1] * b.n[2] {
+        return invalid(format!(
+            "G study from blocks: a block of {:?} holds {} scores",
+            b.n,
+            b.x.len()
+        ));
+    }
+    if b.x.iter().any(|x| !x.is_finite()) {
+        return invalid("G study from blocks: a score is not finite");
+    }
+    if b.n[0] == 0 {
+        return not_computable("G study: no scores");
+    }
+    let effs = effects(Design::PxRxI);
+    let (_, _, var) = solve(Design::PxRxI, std::slice::from_ref(b), &effs)?;
+    let used: Vec<(u8, f64)> = effs
+        .iter()
+        .zip(&var)
+        .map(|(e, v)| (e.mask, v.max(0.0)))
+        .collect();
+    let (g, phi) = coefficients_at(&used, used[0].1, b.n[1] as f64, b.n[2] as f64)?;
+    super::ensure_finite("G study", &[g, phi])?;
+    Ok((g, phi))
+}
+
+fn study(design: Design, prep: Prepared) -> Result<GStudy, StatsError> {
+    let effs = effects(design);
+    let pooled = design == Design::Pooled;
+    let total_candidates: usize = prep.blocks.iter().map(|b| b.n[0]).sum();
+    let (ss, df, var) = solve(design, &prep.blocks, &effs)?;
     let mut components: Vec<Component> = effs
         .iter()
         .enumerate()
@@ -749,6 +860,7 @@ pub fn g_study(design: Design, obs: &[GObs]) -> Result<GStudy, StatsError> {
         min_raters_g_0_80,
         min_raters_phi_0_80,
         min_questions_g_0_80,
+        used,
     };
     let mut check: Vec<f64> = vec![out.g_coef, out.phi, out.sem_rel, out.sem_abs];
     check.extend(

@@ -67,12 +67,32 @@
 //!   cuts lie halfway between adjacent observed matching scores. Regression DIF uses
 //!   cumulative-logit models ([`ordinal`], statsmodels' `OrderedModel` parameterisation) with
 //!   likelihood-ratio tests, Nagelkerke/McFadden R² and Jodoin–Gierl / Zumbo–Thomas classes.
+//! * **Thresholds on a statistic** are decided so that a value exactly on the cut never falls on
+//!   the wrong side through rounding. Where the inputs are whole numbers the comparison is exact:
+//!   the four-fifths rule compares integer products, and ICC(2,1) against 0.5 compares integers
+//!   built from the score totals ([`reliability::icc2_compare`]). Where a statistic is a float
+//!   without exact inputs (p-values, |SMD/SD| for the ETS classes, Eρ² and Φ against 0.80) a value
+//!   within [`THRESHOLD_TOLERANCE`] (10⁻⁹) of the cut counts as on it ([`below_cut`]): "below" means
+//!   below the cut by more than the tolerance, and "above" above it by more than the tolerance.
 //! * **Infinite values** (an odds ratio with a zero denominator) serialise as JSON `null`.
 //! * **Suppression** ([`suppression`]): small non-zero counts are hidden with complementary
 //!   suppression so they cannot be recovered from row or column totals; zeros are shown.
 
 pub mod dif;
 pub mod gtheory;
+
+/// Values within this distance of a cut point count as on it (see the module docs).
+pub const THRESHOLD_TOLERANCE: f64 = 1e-9;
+
+/// `x` is below `cut` by more than [`THRESHOLD_TOLERANCE`].
+pub fn below_cut(x: f64, cut: f64) -> bool {
+    x < cut - THRESHOLD_TOLERANCE
+}
+
+/// `x` is above `cut` by more than [`THRESHOLD_TOLERANCE`].
+pub fn above_cut(x: f64, cut: f64) -> bool {
+    x > cut + THRESHOLD_TOLERANCE
+}
 pub mod ordinal;
 pub mod proportions;
 pub mod raters;

@@ -13,6 +13,10 @@
 //!   ICC2 bound) passes through a pole and can come out above the upper bound; this module
 //!   reproduces psych rather than silently altering it, so read such a design as showing no
 //!   reliability.
+//! * [`icc2_compare`]: ICC(2,1) against a cut point such as 1/2, decided in exact integer
+//!   arithmetic when every score is a whole number (as panel scores are), so a matrix whose ICC is
+//!   exactly the cut is never counted below it through rounding. Otherwise the float estimate is
+//!   compared with a stated tolerance ([`super::THRESHOLD_TOLERANCE`]).
 //! * [`krippendorff_alpha`]: coincidence-matrix method of Krippendorff (2011), "Computing
 //!   Krippendorff's Alpha-Reliability", for nominal, ordinal, interval and ratio data; missing
 //!   values are allowed and units with fewer than two values are not pairable and are ignored.
@@ -243,6 +247,88 @@ fn form(kind: &str, icc: f64, f: f64, df1: f64, df2: f64, p: f64, ci95: [f64; 2]
         p,
         ci95,
     }
+}
+
+/// How ICC(2,1) of a complete `matrix` (targets × raters) compares with the cut `num / den`.
+///
+/// With n targets, k raters, T the grand total, R_i and C_j the row and column totals and Q the sum
+/// of squares, A = nΣR_i² − T², B = kΣC_j² − T² and E = nkQ − T² − A − B are nk times the row,
+/// column and error sums of squares, all whole numbers when the scores are. ICC(2,1) =
+/// (MSR − MSE) / (MSR + (k − 1)MSE + k(MSC − MSE)/n) (Shrout & Fleiss 1979) is then exactly
+/// N / D with N = n(k − 1)A − nE and D = n(k − 1)A + n(k − 1)E + k(n − 1)B − kE (both sides
+/// multiplied by n²k(n − 1)(k − 1) > 0), so the comparison is of the integers N·den and num·D
+/// (signs handled); this decides whenever the float estimate is within 10⁻⁶ of the cut (further
+/// away, its rounding error cannot change the side). When a score is not a whole number, or the integers would overflow, the float
+/// estimate is compared and values within [`super::THRESHOLD_TOLERANCE`] of the cut count as equal
+/// to it. `None` when ICC(2,1) is not defined (as [`icc`] refuses it).
+pub fn icc2_compare(matrix: &[Vec<f64>], num: i64, den: i64) -> Option<std::cmp::Ordering> {
+    let report = icc(matrix).ok()?;
+    icc2_compare_estimate(matrix, report.form("ICC2")?.icc, num, den)
+}
+
+/// [`icc2_compare`] for a caller that already holds the float ICC(2,1) of `matrix` from [`icc`]
+/// (used only when the exact comparison is not possible).
+pub fn icc2_compare_estimate(
+    matrix: &[Vec<f64>],
+    float: f64,
+    num: i64,
+    den: i64,
+) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    let cut = num as f64 / den as f64;
+    let fallback = || {
+        if (float - cut).abs() <= super::THRESHOLD_TOLERANCE {
+            Some(Ordering::Equal)
+        } else {
+            float.partial_cmp(&cut)
+        }
+    };
+    // Far from the cut, rounding (of the order of 10⁻¹⁵ here) cannot change the side.
+    if (float - cut).abs() > 1e-6 {
+        return float.partial_cmp(&cut);
+    }
+    let whole = |x: f64| x.fract() == 0.0 && x.abs() <= (1u64 << 31) as f64;
+    if den <= 0 || !matrix.iter().flatten().all(|x| whole(*x)) {
+        return fallback();
+    }
+    let exact = || -> Option<Ordering> {
+        let n = matrix.len() as i128;
+        let k = matrix.first()?.len() as i128;
+        let mut t: i128 = 0;
+        let mut q: i128 = 0;
+        let mut rows: i128 = 0;
+        let mut cols = vec![0i128; k as usize];
+        for r in matrix {
+            let mut sum: i128 = 0;
+            for (j, &x) in r.iter().enumerate() {
+                let x = x as i128;
+                sum += x;
+                cols[j] += x;
+                q = q.checked_add(x.checked_mul(x)?)?;
+            }
+            t += sum;
+            rows = rows.checked_add(sum.checked_mul(sum)?)?;
+        }
+        let cols_sq = cols
+            .iter()
+            .try_fold(0i128, |acc, c| acc.checked_add(c.checked_mul(*c)?))?;
+        let t2 = t.checked_mul(t)?;
+        let a = n.checked_mul(rows)?.checked_sub(t2)?;
+        let b = k.checked_mul(cols_sq)?.checked_sub(t2)?;
+        let e = n.checked_mul(k)?.checked_mul(q)?.checked_sub(t2)? - a - b;
+        let nn = n.checked_mul(k - 1)?.checked_mul(a)? - n.checked_mul(e)?;
+        let d = n.checked_mul(k - 1)?.checked_mul(a)?
+            + n.checked_mul(k - 1)?.checked_mul(e)?
+            + k.checked_mul(n - 1)?.checked_mul(b)?
+            - k.checked_mul(e)?;
+        if d == 0 {
+            return None;
+        }
+        let (lhs, rhs) = (nn.checked_mul(den as i128)?, (num as i128).checked_mul(d)?);
+        // N/D against num/den: multiply through by den·D, flipping when D is negative.
+        Some(if d > 0 { lhs.cmp(&rhs) } else { rhs.cmp(&lhs) })
+    };
+    exact().or_else(fallback)
 }
 
 /// Intraclass correlations from long-format `(target, rater, score)` rows.

@@ -110,6 +110,8 @@ pub struct AuditScores {
     pub values: Vec<f64>,
     pub panellists: Vec<String>,
     pub questions: Vec<String>,
+    /// Each question's category in its stored bank (as `questions`).
+    pub categories: Vec<String>,
     /// Number of scores (non-NaN values).
     pub count: usize,
     /// Per vacancy: (plan position, question index), ordered by question index, so every reader
@@ -118,6 +120,16 @@ pub struct AuditScores {
 }
 
 impl AuditScores {
+    /// The question indexes of vacancy `v`'s plan, in index order (the order cells are visited).
+    pub fn plan_questions(&self, v: u32) -> impl Iterator<Item = u32> + '_ {
+        self.cell_order[v as usize].iter().map(|(_, q)| *q)
+    }
+
+    /// The number of questions in vacancy `v`'s plan.
+    pub fn plan_len(&self, v: u32) -> usize {
+        self.cell_order[v as usize].len()
+    }
+
     /// Visit every cell of one candidate (an index into `candidates`), using `buf` as scratch.
     pub fn cells_of(&self, c: usize, buf: &mut CellBuf, mut f: impl FnMut(Cell<'_>)) {
         let cand = &self.candidates[c];
@@ -593,6 +605,17 @@ fn read_scores(
             values,
             panellists,
             questions: plans.questions.clone(),
+            categories: {
+                let mut c = vec![String::new(); plans.questions.len()];
+                for (plan, cats) in plans.plan.iter().zip(&plans.categories) {
+                    for (q, cat) in plan.iter().zip(cats) {
+                        if c[*q as usize].is_empty() {
+                            c[*q as usize] = cat.clone();
+                        }
+                    }
+                }
+                c
+            },
             count,
             cell_order,
         },

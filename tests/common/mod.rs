@@ -392,4 +392,22 @@ pub fn assert_no_hidden_count_recoverable(a: &serde_json::Value) {
             check(&format!("{figure} by {split}"), &cells);
         }
     }
+    // Questions: per question, the four minority groups' counts and their BME subtotal.
+    if let Some(rows) = a["questions"]["rows"].as_array() {
+        for r in rows {
+            let cells: Vec<&serde_json::Value> = r["comparisons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| &c["candidates"])
+                .collect();
+            check(&format!("question {} by group", r["question"]), &cells);
+            // Nothing is computed from a hidden count.
+            for c in r["comparisons"].as_array().unwrap() {
+                if hidden(&c["candidates"]) || hidden(&r["white"]) {
+                    assert!(c["smd"].is_null() && c["ets_class"].is_null(), "{c}");
+                }
+            }
+        }
+    }
 }
