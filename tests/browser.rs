@@ -514,3 +514,113 @@ fn a_panel_scores_in_browsers_and_the_chair_decides() {
     assert_eq!(j["decision"]["appointed"], "C-1");
     assert!(e.ok(&["verify"]).contains("unbroken chain"));
 }
+
+/// One panellist's whole sheet for a candidate, in their own browser: each question answered with
+/// its note, the review, then submit.
+async fn score_sheet(c: &Client, url: &str, answers: [(i64, &str); 2]) {
+    c.goto(url).await.unwrap();
+    for (score, note) in answers {
+        answer(c, score, note).await;
+        next(c).await;
+    }
+    assert!(text(c).await.contains("Check your scores"));
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_to(c, "form.submit button").await;
+}
+
+#[test]
+fn four_panellists_score_two_candidates_from_four_browsers_at_once() {
+    let e = Env::new();
+    e.setup();
+    e.add_panellist(&["V1", "--name", "Dee", "--ethnicity", "H"]);
+    let s = Server::start(&e, "Ann");
+    let d = start_driver();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let names = ["Ann", "Bola", "Cy", "Dee"];
+        let mut clients = Vec::new();
+        for n in names {
+            let c = browser(&d).await;
+            let link = if n == "Ann" {
+                s.link.clone().unwrap()
+            } else {
+                s.invite(&e, "Ann", "V1", n)
+            };
+            join(&c, &link).await;
+            clients.push(c);
+        }
+        let [ann, bola, cy, dee] = [&clients[0], &clients[1], &clients[2], &clients[3]];
+        for (candidate, base) in [("C-1", 4), ("C-2", 3)] {
+            let url = s.url(&format!("/score/V1/{candidate}"));
+            // All four sheets are filled in at the same time, each in its own browser session.
+            let note = |who: &str| format!("{who} on {candidate}: specific example");
+            let (na, nb, nc, nd) = (note("Ann"), note("Bola"), note("Cy"), note("Dee"));
+            tokio::join!(
+                score_sheet(ann, &url, [(base, &na), (base, &na)]),
+                score_sheet(bola, &url, [(base, &nb), (base + 1, &nb)]),
+                score_sheet(cy, &url, [(base, &nc), (base, &nc)]),
+                score_sheet(dee, &url, [(base + 1, &nd), (base, &nd)]),
+            );
+            // Nobody's page ever held another panellist's note.
+            for (i, c) in clients.iter().enumerate() {
+                let src = c.source().await.unwrap();
+                for (j, who) in names.iter().enumerate() {
+                    if i != j {
+                        assert!(
+                            !src.contains(&note(who)),
+                            "{}'s page shows {who}'s note",
+                            names[i]
+                        );
+                    }
+                }
+            }
+            ann.goto(&s.url(&format!("/reveal/V1/{candidate}")))
+                .await
+                .unwrap();
+            let t = text(ann).await;
+            for who in names {
+                assert!(
+                    t.contains(&note(who)),
+                    "{candidate}'s reveal lacks {who}: {t}"
+                );
+            }
+        }
+        ann.goto(&s.url("/chair/V1")).await.unwrap();
+        ann.execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true); return 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let form = ann.form(Locator::Css("form.decide")).await.unwrap();
+        form.set(Locator::Id("rationale"), "Higher on both questions")
+            .await
+            .unwrap();
+        leaving(ann).await;
+        form.submit().await.unwrap();
+        arrived(ann).await;
+        let t = text(ann).await;
+        assert!(t.contains("Recorded decision: appoint C-1"), "{t}");
+        for c in clients {
+            c.close().await.unwrap();
+        }
+    });
+    let log: serde_json::Value = serde_json::from_str(&e.ok(&["log", "--format", "json"])).unwrap();
+    let submits: Vec<&serde_json::Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ev| ev["action"] == "sheet.submit")
+        .collect();
+    assert_eq!(submits.len(), 8, "four sheets for each of two candidates");
+    assert!(submits.iter().all(|ev| ev["auth"] == "session"));
+    assert!(e.ok(&["verify"]).contains("unbroken chain"));
+}
