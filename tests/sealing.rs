@@ -5,23 +5,29 @@ mod common;
 use common::Env;
 use serde_json::Value;
 
-fn score(e: &Env, who: &str, candidate: &str, question: &str, value: i64) {
-    e.as_ok(
+/// `score V1 CANDIDATE --panellist WHO --question Q --score N --evidence NOTE`.
+fn score_args(who: &str, candidate: &str, question: &str, value: i64, note: &str) -> Vec<String> {
+    [
+        "score",
+        "V1",
+        candidate,
+        "--panellist",
         who,
-        &[
-            "score",
-            "V1",
-            candidate,
-            "--panellist",
-            who,
-            "--question",
-            question,
-            "--score",
-            &value.to_string(),
-            "--evidence",
-            &format!("{who} noted answer worth {value}"),
-        ],
-    );
+        "--question",
+        question,
+        "--score",
+        &value.to_string(),
+        "--evidence",
+        note,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn score(e: &Env, who: &str, candidate: &str, question: &str, value: i64) {
+    let note = format!("{who} noted answer worth {value}");
+    let args = score_args(who, candidate, question, value, &note);
+    e.as_ok(who, &args.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
 /// Every string in a JSON value, to look for leaked scores or notes wherever they are nested.
@@ -94,22 +100,11 @@ fn the_json_log_shows_no_score_or_evidence_until_the_candidate_is_revealed() {
 fn nobody_scores_or_submits_as_someone_else() {
     let e = Env::new();
     e.setup();
+    let ann_as_1 = score_args("Ann", "C-1", "diversity-discomfort", 1, "x");
     // Bola's passphrase does not make her Ann.
     let err = e.as_fails(
         "Bola",
-        &[
-            "score",
-            "V1",
-            "C-1",
-            "--panellist",
-            "Ann",
-            "--question",
-            "diversity-discomfort",
-            "--score",
-            "1",
-            "--evidence",
-            "x",
-        ],
+        &ann_as_1.iter().map(String::as_str).collect::<Vec<_>>(),
         1,
     );
     assert!(err.contains("Ann"), "{err}");
@@ -118,40 +113,12 @@ fn nobody_scores_or_submits_as_someone_else() {
         .cmd()
         .args(["--as", "Ann", "--credential-file"])
         .arg(e.cred("Bola"))
-        .args([
-            "score",
-            "V1",
-            "C-1",
-            "--panellist",
-            "Ann",
-            "--question",
-            "diversity-discomfort",
-            "--score",
-            "1",
-            "--evidence",
-            "x",
-        ])
+        .args(&ann_as_1)
         .output()
         .unwrap();
     assert!(!out.status.success());
     // And with no identity at all.
-    let out = e
-        .cmd()
-        .args([
-            "score",
-            "V1",
-            "C-1",
-            "--panellist",
-            "Ann",
-            "--question",
-            "diversity-discomfort",
-            "--score",
-            "1",
-            "--evidence",
-            "x",
-        ])
-        .output()
-        .unwrap();
+    let out = e.cmd().args(&ann_as_1).output().unwrap();
     assert!(!out.status.success());
     let out = e
         .cmd()
