@@ -118,10 +118,20 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Back up the database with SQLite's online backup API (safe while others are scoring)
+    /// Back up the database to a new SQLite file (safe while others are scoring; on PostgreSQL a
+    /// verified copy of the whole record)
     Backup {
         /// New file to write
         file: PathBuf,
+    },
+    /// Copy the whole record to another database (an SQLite file to PostgreSQL or back), then
+    /// verify both and print the head hash they share
+    Migrate {
+        /// The new, empty database: a file path or postgres://user@host/dbname
+        #[arg(long, value_name = "DB")]
+        to: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// People: panellists, chairs, HR officers and fairness reviewers, each with their own identity
     #[command(subcommand)]

@@ -263,6 +263,7 @@ pub fn dispatch(mut ctx: Ctx, command: Command) -> Result<()> {
         Command::Verify(a) => setup::verify(&mut ctx, a),
         Command::Log { limit, format } => setup::log(&mut ctx, limit, format.format),
         Command::Backup { file } => setup::backup(&mut ctx, &file),
+        Command::Migrate { to, format } => setup::migrate(&mut ctx, &to, format.format),
         Command::Ethnicity(f) => setup::ethnicity(&mut ctx, f.format),
         Command::Person(c) => person::run(&mut ctx, c),
         Command::Credential(c) => person::credential(&mut ctx, c),

@@ -5,6 +5,7 @@ use crate::cli::{Format, KeyCmd, VerifyArgs};
 use crate::output::{emit, table};
 use crate::record::chain::Receipt;
 use crate::record::fact::Fact;
+use crate::store::{Create, Store};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::io::Write;
@@ -292,6 +293,56 @@ pub fn backup(ctx: &mut Ctx, file: &Path) -> Result<()> {
         file.display(),
         file.display()
     )?;
+    Ok(())
+}
+
+/// Copy the record into a new database on either backend and show that both verify to one head.
+pub fn migrate(ctx: &mut Ctx, to: &Path, format: Format) -> Result<()> {
+    let from = ctx.store()?;
+    if crate::store::is_server(to) {
+        // A server database must exist (created by its administrator) and hold nothing yet.
+    } else {
+        ctx.not_the_database(to)?;
+        if to.exists() || to.is_symlink() {
+            anyhow::bail!("{} exists; copy only into a new file", to.display());
+        }
+    }
+    let mut dest = Store::open(to, from.actor().clone(), None, Create::Yes)?;
+    let (a, b) = from.copy_into(&mut dest)?;
+    #[derive(Serialize)]
+    struct Out {
+        from: String,
+        to: String,
+        events: i64,
+        head: String,
+        from_verified: bool,
+        to_verified: bool,
+    }
+    let out = Out {
+        from: from.path().display().to_string(),
+        to: dest.path().display().to_string(),
+        events: b.receipt.events,
+        head: b.receipt.head.clone(),
+        from_verified: a.ok,
+        to_verified: b.ok,
+    };
+    let same = a.ok && b.ok && a.receipt == b.receipt;
+    match format {
+        Format::Json => writeln!(ctx.out, "{}", serde_json::to_string_pretty(&out)?)?,
+        _ => writeln!(
+            ctx.out,
+            "Copied {} events from {} to {}.\nBoth verify: {}\nHead hash (both): {}\nReceipt: {}",
+            out.events,
+            out.from,
+            out.to,
+            if same { "yes" } else { "NO" },
+            out.head,
+            b.receipt
+        )?,
+    }
+    if !same {
+        anyhow::bail!("the copy does not match its source; nothing else was changed, and the new database should be discarded");
+    }
     Ok(())
 }
 

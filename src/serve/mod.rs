@@ -45,6 +45,7 @@ pub struct Options {
 /// The file beside the database where a running server records its address, so `panel invite` can
 /// print links to it.
 pub fn url_file(db: &Path) -> PathBuf {
+    let db = &crate::store::local_stand_in(db);
     let name = db
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

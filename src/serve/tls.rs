@@ -20,6 +20,7 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Where the self-signed certificate and its key are kept for the database at `db`.
 pub fn self_signed_paths(db: &Path) -> (PathBuf, PathBuf) {
+    let db = &crate::store::local_stand_in(db);
     let name = db
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

@@ -8,11 +8,12 @@
 //! on this one. All three read in their own snapshots; every write appends an event, so equal last
 //! event numbers mean equal data, and a write landing between them makes the audit read again.
 
+use super::db::{Behavior, Connection, Transaction};
 use super::Store;
 use crate::model::STAGES;
+use crate::params;
 use crate::record::derive::parse_sealed;
 use anyhow::{bail, Context, Result};
-use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -267,7 +268,7 @@ fn read_candidate_vacancies(
     let mut lookup = VacancyLookup::new(vindex);
     // Rowid order is id order.
     let mut stmt = conn.prepare("SELECT id, vacancy FROM candidates ORDER BY id")?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     while let Some(r) = rows.next()? {
         c.ids.push(r.get(0)?);
         c.vacancy
@@ -289,10 +290,10 @@ fn read_monitoring(conn: &Connection) -> Result<Monitoring> {
     let mut stmt = conn.prepare(
         "SELECT candidate, ethnicity, stage, internal FROM monitoring ORDER BY candidate",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     while let Some(r) = rows.next()? {
         let c: i64 = r.get(0)?;
-        let code = r.get_ref(1)?.as_bytes()?;
+        let code = r.get_ref(1)?.as_str()?.as_bytes();
         let e = match codes.iter().position(|x| x.as_bytes() == code) {
             Some(i) => i,
             None => {
@@ -303,7 +304,7 @@ fn read_monitoring(conn: &Connection) -> Result<Monitoring> {
         if e >= u16::MAX as usize {
             bail!("more than {} distinct ethnicity codes", u16::MAX);
         }
-        let stage = r.get_ref(2)?.as_bytes()?;
+        let stage = r.get_ref(2)?.as_str()?.as_bytes();
         let st = STAGES
             .iter()
             .position(|x| x.as_bytes() == stage)
@@ -442,7 +443,7 @@ fn read_plans(conn: &Connection, vacancies: &Vacancies) -> Result<Plans> {
     {
         let mut lookup = VacancyLookup::new(&vacancies.index);
         let mut stmt = conn.prepare("SELECT vacancy, position, question FROM vacancy_questions")?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(())?;
         while let Some(r) = rows.next()? {
             let Some(v) = lookup.get(r.get_ref(0)?.as_str()?) else {
                 continue;
@@ -503,7 +504,7 @@ fn read_scores(
              JOIN people pe ON pe.id = p.person
              LEFT JOIN panellist_ethnicity e ON e.panellist = p.id",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(())?;
         while let Some(r) = rows.next()? {
             let Some(v) = lookup.get(r.get_ref(2)?.as_str()?) else {
                 continue;
@@ -534,7 +535,7 @@ fn read_scores(
     {
         let mut stmt =
             conn.prepare("SELECT sheet, candidate, panellist, scores FROM sealed_sheets")?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(())?;
         while let Some(r) = rows.next()? {
             // A sheet's panellist and candidate are found through the same vacancy when it is
             // opened, so the panellist's vacancy is the sheet's.
@@ -624,42 +625,25 @@ fn read_scores(
     ))
 }
 
-/// A read transaction: one snapshot of the file until it is dropped.
+/// A read transaction: one snapshot of the database until it is dropped.
 fn begin_read(conn: &Connection) -> Result<Transaction<'_>> {
-    Ok(Transaction::new_unchecked(
-        conn,
-        TransactionBehavior::Deferred,
-    )?)
+    Ok(conn.transaction(Behavior::Read)?)
 }
 
 fn snapshot(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", (), |r| r.get(0))?)
 }
 
-/// A second connection to the same file, for reading in parallel. Opened on the thread that uses it,
-/// so an encrypted database's key derivation overlaps the other thread's reading.
-fn open_reader(path: &std::path::Path, key: Option<&str>, flags: OpenFlags) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, flags)
-        .with_context(|| format!("cannot open {} a second time", path.display()))?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    if let Some(k) = key {
-        conn.pragma_update(None, "key", k)?;
-    }
-    Ok(conn)
-}
-
-/// Flags for a second connection: as the store's own was opened (read-only ones possibly by an
-/// immutable URI, see [`Store::open`]).
-/// Runs `read` in a read transaction on a new connection; returns its snapshot's last event number
-/// with the result, so readers on several connections can check they saw the same data.
+/// Runs `read` in a read transaction on a new connection (opened on the thread that uses it, so an
+/// encrypted database's key derivation overlaps the other thread's reading); returns its snapshot's
+/// last event number with the result, so readers on several connections can check they saw the
+/// same data.
 fn on_reader<T>(
-    path: &std::path::Path,
-    key: Option<&str>,
-    flags: OpenFlags,
+    reader: &(dyn Fn() -> Result<Connection> + Sync),
     read: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<(i64, T)> {
-    let reader = open_reader(path, key, flags)?;
-    let tx = begin_read(&reader)?;
+    let conn = reader().context("opening a second connection")?;
+    let tx = begin_read(&conn)?;
     let seq = snapshot(&tx)?;
     Ok((seq, read(&tx)?))
 }
@@ -672,17 +656,12 @@ impl Store {
             let tail = super::log::tail(&main)?;
             let vacancies = read_vacancies(&main, f)?;
             let main_seq = snapshot(&main)?;
-            let (index, path, key, ro) = (
-                &vacancies.index,
-                &self.opened,
-                self.key.as_deref(),
-                super::reader_flags(self.read_only, self.opened != self.path),
-            );
+            let (index, reader) = (&vacancies.index, &self.reader());
             // Two more connections, each reading one big table in parallel with this one.
             let (candidates, monitoring, scores) = std::thread::scope(|s| {
                 let candidates =
-                    s.spawn(|| on_reader(path, key, ro, |c| read_candidate_vacancies(c, index)));
-                let monitoring = s.spawn(|| on_reader(path, key, ro, read_monitoring));
+                    s.spawn(|| on_reader(reader, |c| read_candidate_vacancies(c, index)));
+                let monitoring = s.spawn(|| on_reader(reader, read_monitoring));
                 let scores = read_scores(&main, &vacancies);
                 (
                     candidates.join().expect("candidates reader"),
@@ -759,30 +738,19 @@ mod tests {
             }
         };
         store.write(add("First")).unwrap();
-        let early = open_reader(&path, None, crate::store::reader_flags(false, false)).unwrap();
+        let reader = store.reader();
+        let early = reader().unwrap();
         let early = begin_read(&early).unwrap();
         let before = snapshot(&early).unwrap();
         store.write(add("Second")).unwrap();
-        let (after, _) = on_reader(
-            &path,
-            None,
-            crate::store::reader_flags(false, false),
-            |_| Ok(()),
-        )
-        .unwrap();
+        let (after, _) = on_reader(&reader, |_| Ok(())).unwrap();
         assert_ne!(before, after);
         assert_eq!(
             snapshot(&early).unwrap(),
             before,
             "the early reader kept its snapshot"
         );
-        let (again, _) = on_reader(
-            &path,
-            None,
-            crate::store::reader_flags(false, false),
-            |_| Ok(()),
-        )
-        .unwrap();
+        let (again, _) = on_reader(&reader, |_| Ok(())).unwrap();
         assert_eq!(again, after, "no write, same snapshot");
     }
 }

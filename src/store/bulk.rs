@@ -9,6 +9,7 @@
 //! The domain rules the commands apply (scale, question plan, composition, divergence before a
 //! decision) are the caller's; the record's own invariants still hold.
 
+use super::db::OptionalExtension;
 use super::Tx;
 use crate::bank::Bank;
 use crate::model::Role;
@@ -17,7 +18,6 @@ use crate::record::fact::{self, Fact};
 use crate::record::seal::{self, Purpose};
 use crate::record::Scope;
 use anyhow::{Context, Result};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -493,18 +493,29 @@ impl super::Store {
     /// or damage the file: use it only for a file that can be regenerated, and call
     /// [`Self::end_bulk_load`] after.
     pub fn begin_bulk_load(&self) -> Result<()> {
-        self.conn.pragma_update(None, "synchronous", "OFF")?;
-        self.conn.pragma_update(None, "cache_size", -65_536)?;
+        match self.conn.lite() {
+            Some(c) => {
+                c.pragma_update(None, "synchronous", "OFF")?;
+                c.pragma_update(None, "cache_size", -65_536)?;
+            }
+            // The server's counterpart: commits do not wait for the disk (a server crash may lose
+            // the last ones, never damage what is kept).
+            None => self.conn.execute_batch("SET synchronous_commit = off")?,
+        }
         Ok(())
     }
 
     /// Restore the usual settings and full durability: checkpoint the WAL into the database file and
     /// flush it to disk.
     pub fn end_bulk_load(&self) -> Result<()> {
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        self.conn.pragma_update(None, "cache_size", -2_000)?;
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let Some(c) = self.conn.lite() else {
+            self.conn
+                .execute_batch("SET synchronous_commit = on; CHECKPOINT")?;
+            return Ok(());
+        };
+        c.pragma_update(None, "synchronous", "FULL")?;
+        c.pragma_update(None, "cache_size", -2_000)?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         std::fs::File::open(&self.path)?.sync_all()?;
         Ok(())
     }

@@ -11,14 +11,15 @@
 //! Values the old log did not record are taken as they stood at the upgrade: a panellist's
 //! self-declared ethnicity and each candidate's monitoring record.
 
+use super::db::{Connection, OptionalExtension};
 use super::Tx;
 use crate::model::Role;
+use crate::params;
 use crate::record::chain::{Actor, ActorId, Auth, GENESIS};
 use crate::record::fact::{self, Fact};
 use crate::record::seal::{self, Purpose};
 use crate::record::Scope;
 use anyhow::{anyhow, bail, Context, Result};
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -67,7 +68,7 @@ fn check_chain(conn: &Connection, table: &str) -> Result<(i64, String), String> 
             "SELECT seq, at, actor, action, entity, payload, prev_hash, hash FROM {table} ORDER BY seq"
         ))
         .map_err(|e| e.to_string())?;
-    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let mut rows = stmt.query(()).map_err(|e| e.to_string())?;
     let mut prev = GENESIS.to_string();
     let mut expect = 1;
     while let Some(r) = rows.next().map_err(|e| e.to_string())? {
@@ -103,7 +104,7 @@ pub fn verify_legacy(conn: &Connection) -> Result<(), String> {
     let payload: Option<String> = conn
         .query_row(
             "SELECT payload FROM events WHERE action = 'legacy.import' ORDER BY seq LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()
@@ -139,8 +140,7 @@ struct Old {
 }
 
 /// Re-record a schema-4 database in the current form, inside the migration's transaction.
-pub fn upgrade(tx: &rusqlite::Transaction<'_>) -> Result<()> {
-    let conn: &Connection = tx;
+pub fn upgrade(conn: &Connection) -> Result<()> {
     let (n, head) = check_chain(conn, "events").map_err(|m| {
         anyhow!("the database's log does not verify ({m}); it was left as it was. Restore it from a backup")
     })?;
@@ -599,11 +599,11 @@ pub fn upgrade(tx: &rusqlite::Transaction<'_>) -> Result<()> {
 fn rows<T>(
     conn: &Connection,
     sql: &str,
-    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    f: impl FnMut(&super::db::Row<'_>) -> super::db::Result<T>,
 ) -> Result<Vec<T>> {
     let mut stmt = conn.prepare(sql)?;
     let out = stmt
-        .query_map([], f)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
+        .query_map((), f)?
+        .collect::<super::db::Result<Vec<T>>>()?;
     Ok(out)
 }

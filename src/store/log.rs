@@ -9,7 +9,9 @@
 //! tail. What this cannot see without the full `verify` (or a receipt) is a rewrite of the log's whole
 //! suffix, derived tables included, by someone who knows how fairpanel builds them.
 
+use super::db::{Connection, OptionalExtension};
 use super::project;
+use crate::params;
 use crate::record::chain::{Actor, EventRow, Receipt, GENESIS};
 use crate::record::fact::{self, Fact};
 use crate::record::merkle::{self, Hash, Nodes, ScopeHead};
@@ -18,7 +20,6 @@ use crate::record::seal::Key;
 use crate::record::vacancy::VacancyState;
 use crate::record::Banks;
 use anyhow::{anyhow, bail, Context, Result};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
 pub use crate::record::Altered;
@@ -30,7 +31,7 @@ fn altered<T>(why: impl Into<String>) -> Result<T> {
 const EVENT_COLS: &str =
     "seq, at, actor, auth, action, scope, scope_seq, scope_prev, payload, prev_hash, hash";
 
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+fn event_row(r: &super::db::Row<'_>) -> super::db::Result<EventRow> {
     Ok(EventRow {
         seq: r.get(0)?,
         at: r.get(1)?,
@@ -61,7 +62,7 @@ impl Head {
         let (seq, hash) = conn
             .query_row(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-                [],
+                (),
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
@@ -183,7 +184,7 @@ pub fn scope_events(conn: &Connection, scope: &str) -> Result<Vec<EventRow>> {
     ))?;
     let rows = stmt
         .query_map([scope], event_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<super::db::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -209,7 +210,7 @@ pub fn latest_checkpoint(conn: &Connection) -> Result<Option<CheckpointInfo>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, action, payload FROM events WHERE scope = 'chain' ORDER BY scope_seq DESC",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     while let Some(r) = rows.next()? {
         let action: String = r.get(2)?;
         if action != "chain.checkpoint" {
@@ -282,7 +283,7 @@ pub fn tail(conn: &Connection) -> Result<TailStatus> {
     let mut expect = start_seq + 1;
     let mut walked = 0;
     while let Some(r) = rows.next()? {
-        let ev = event_row(r)?;
+        let ev = event_row(&r)?;
         if ev.seq != expect {
             return altered(format!(
                 "the log jumps from event {} to {}: events were deleted",
@@ -345,7 +346,8 @@ impl Nodes for SqlNodes<'_> {
     }
     fn set(&mut self, level: u32, idx: u64, h: Hash) -> Result<()> {
         let mut stmt = self.0.prepare_cached(
-            "INSERT OR REPLACE INTO scope_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+            "INSERT INTO scope_nodes (level, idx, hash) VALUES (?1, ?2, ?3)
+             ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash",
         )?;
         stmt.execute(params![level, idx as i64, &h[..]])?;
         Ok(())
@@ -627,8 +629,8 @@ fn no_vacancy(conn: &Connection, id: &str) -> anyhow::Error {
     let known: Vec<String> = conn
         .prepare("SELECT id FROM vacancies ORDER BY id LIMIT 10")
         .and_then(|mut s| {
-            s.query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()
+            s.query_map((), |r| r.get(0))?
+                .collect::<super::db::Result<Vec<String>>>()
         })
         .unwrap_or_default();
     if known.is_empty() {
@@ -659,7 +661,7 @@ pub fn checkpoint(conn: &Connection, head: &mut Head, full: bool) -> Result<Tail
     let mut order: Vec<String> = Vec::new();
     let mut heads: HashMap<String, (i64, i64, String)> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let e = event_row(r)?;
+        let e = event_row(&r)?;
         if e.seq != expect || e.prev_hash != prev_hash || !e.hashed().matches(&e.hash) {
             return altered(format!(
                 "event {} does not continue the chain; no checkpoint was made",

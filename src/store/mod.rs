@@ -12,8 +12,11 @@
 
 mod audit;
 mod bulk;
+mod copy;
+pub mod db;
 mod legacy;
 pub mod log;
+mod postgres;
 mod project;
 mod schema;
 mod verify;
@@ -25,13 +28,15 @@ pub use project::key_ids;
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use verify::{Broken, VerifyReport};
 
+use crate::params;
 use crate::record::chain::Actor;
 use crate::record::people::People;
 use crate::record::seal::{Key, Keyring};
 use crate::record::vacancy::VacancyState;
 use crate::record::{Banks, Fact, Scope};
 use anyhow::{anyhow, bail, Context, Result};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use db::{Behavior, Connection, OptionalExtension};
+use rusqlite::OpenFlags;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,10 +76,10 @@ pub fn default_path() -> Result<PathBuf> {
     Ok(dirs.data_dir().join("fairpanel.db"))
 }
 
-fn describe_sqlite(e: &rusqlite::Error, path: &Path) -> Option<String> {
-    if let rusqlite::Error::SqliteFailure(f, _) = e {
+fn describe_sqlite(code: rusqlite::ErrorCode, path: &Path) -> Option<String> {
+    {
         use rusqlite::ErrorCode::*;
-        return match f.code {
+        return match code {
             NotADatabase if cfg!(feature = "encryption") => Some(format!(
                 "{} cannot be read: the database key is wrong or missing, or it is not a fairpanel database; \
                  it was left untouched",
@@ -96,11 +101,15 @@ fn describe_sqlite(e: &rusqlite::Error, path: &Path) -> Option<String> {
 }
 
 fn is_read_only_error(e: &anyhow::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, ReadOnly};
     e.chain().any(|c| {
         matches!(
             c.downcast_ref::<rusqlite::Error>(),
-            Some(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+            Some(rusqlite::Error::SqliteFailure(f, _)) if matches!(f.code, ReadOnly | CannotOpen)
+        ) || matches!(
+            c.downcast_ref::<db::Error>()
+                .and_then(db::Error::sqlite_code),
+            Some(ReadOnly | CannotOpen)
         )
     })
 }
@@ -176,7 +185,11 @@ fn check_path(path: &Path) -> Result<bool> {
 }
 
 fn connect(path: &Path, flags: OpenFlags, key: Option<&str>) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, flags)
+    Ok(Connection::Lite(connect_lite(path, flags, key)?))
+}
+
+fn connect_lite(path: &Path, flags: OpenFlags, key: Option<&str>) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(30))?;
     // Writing one vacancy's derived rows cycles through more statements than rusqlite's default cache of
@@ -202,6 +215,9 @@ impl Store {
     /// left untouched. When the file or its directory is read-only, the database is opened read-only
     /// and only reads work.
     pub fn open(path: &Path, actor: Actor, key: Option<&str>, create: Create) -> Result<Store> {
+        if let Some(url) = postgres::url(path) {
+            return Store::open_server(url, actor, key, create);
+        }
         if key.is_some() && !cfg!(feature = "encryption") {
             bail!(
                 "a database key was given, but this fairpanel was built without encryption; \
@@ -230,10 +246,11 @@ impl Store {
         let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let attempt = |target: &Path, flags: OpenFlags| -> Result<Store> {
-            let conn = connect(target, flags, key)?;
+            let conn = connect_lite(target, flags, key)?;
             // SQLite opens a write-protected file read-only even when asked for read-write.
             let read_only = !flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE)
                 || conn.is_readonly(rusqlite::MAIN_DB)?;
+            let conn = Connection::Lite(conn);
             let store = Store {
                 conn,
                 path: path.to_path_buf(),
@@ -242,15 +259,19 @@ impl Store {
                 read_only,
                 opened: target.to_path_buf(),
             };
-            store
-                .identify()
-                .map_err(|e| match e.downcast_ref::<rusqlite::Error>() {
-                    Some(se) => match describe_sqlite(se, path) {
-                        Some(m) => anyhow!(m),
-                        None => e,
-                    },
+            store.identify().map_err(|e| {
+                let code = e
+                    .downcast_ref::<db::Error>()
+                    .and_then(db::Error::sqlite_code)
+                    .or_else(|| {
+                        e.downcast_ref::<rusqlite::Error>()
+                            .and_then(|e| e.sqlite_error_code())
+                    });
+                match code.and_then(|c| describe_sqlite(c, path)) {
+                    Some(m) => anyhow!(m),
                     None => e,
-                })?;
+                }
+            })?;
             Ok(store)
         };
         // Read-only. With no write-ahead log content and no shared-memory file (so no connection
@@ -296,10 +317,11 @@ impl Store {
         };
         if !store.read_only {
             let setup = (|| -> Result<()> {
-                store.conn.pragma_update(None, "journal_mode", "WAL")?;
-                store.conn.pragma_update(None, "synchronous", "FULL")?;
+                let lite = store.lite();
+                lite.pragma_update(None, "journal_mode", "WAL")?;
+                lite.pragma_update(None, "synchronous", "FULL")?;
                 // Deleted content (an erased key, a replaced row) is overwritten, not left in free pages.
-                store.conn.pragma_update(None, "secure_delete", "ON")?;
+                lite.pragma_update(None, "secure_delete", "ON")?;
                 store.migrate()
             })();
             match setup {
@@ -309,9 +331,7 @@ impl Store {
             }
         }
         if store.read_only {
-            let v: i64 = store
-                .conn
-                .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let v = store.schema_version()?;
             if v != schema::VERSION {
                 bail!(
                     "{} needs upgrading (schema {v}) but is read-only; open it once where it can be written",
@@ -322,35 +342,83 @@ impl Store {
         Ok(store)
     }
 
+    /// A PostgreSQL database (`--db postgres://…`): connect, refuse a database of another
+    /// application or a newer fairpanel, and create the schema in an empty one (`init`, the demo).
+    fn open_server(url: &str, actor: Actor, key: Option<&str>, create: Create) -> Result<Store> {
+        if key.is_some() {
+            bail!(
+                "a database key encrypts an SQLite file; a PostgreSQL server keeps its data with its own \
+                 encryption (disk or tablespace), so no key is taken"
+            );
+        }
+        let conn = postgres::connect(url)?;
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(postgres::redact(url)),
+            actor,
+            key: None,
+            read_only: false,
+            opened: PathBuf::from(url),
+        };
+        store.identify()?;
+        if store.schema_version()? == 0 && create == Create::No {
+            bail!(
+                "{} holds no fairpanel database yet. Create one with `fairpanel --db {} init`",
+                store.path.display(),
+                store.path.display()
+            );
+        }
+        store.migrate()?;
+        Ok(store)
+    }
+
     /// Opens further connections to what this store opened, the same way (a read-only or immutable
     /// file stays so), for reading on other threads.
     pub(crate) fn reader(&self) -> impl Fn() -> Result<Connection> + Send + Sync + 'static {
         let (path, key) = (self.opened.clone(), self.key.clone());
         let flags = reader_flags(self.read_only, self.opened != self.path);
-        move || connect(&path, flags, key.as_deref())
+        move || match postgres::url(&path) {
+            Some(url) => postgres::connect(url),
+            None => connect(&path, flags, key.as_deref()),
+        }
+    }
+
+    /// Which server holds the record.
+    pub fn backend(&self) -> db::Backend {
+        self.conn.backend()
+    }
+
+    /// Copy this whole record into `to`, a new, empty database (a file or a server), verify both
+    /// and return the receipt of each.
+    pub fn copy_into(&self, to: &mut Store) -> Result<(VerifyReport, VerifyReport)> {
+        copy::copy(self, to)?;
+        Ok((self.verify()?, to.verify()?))
     }
 
     /// Decide, without writing, whether this file is ours, new, or to be refused.
     fn identify(&self) -> Result<()> {
-        let app: i64 = self
-            .conn
-            .pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let objects: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let (app, version, objects) = match self.conn.lite() {
+            Some(c) => (
+                c.pragma_query_value(None, "application_id", |r| r.get(0))?,
+                c.pragma_query_value(None, "user_version", |r| r.get(0))?,
+                c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?,
+            ),
+            None => postgres::identify(&self.conn)?,
+        };
         if app != APPLICATION_ID && !(app == 0 && version == 0 && objects == 0) {
             bail!(
-                "{} is an SQLite database of another application, not a fairpanel database; it was left untouched",
-                self.path.display()
+                "{} is {} database of another application, not a fairpanel database; it was left untouched",
+                self.path.display(),
+                match self.backend() {
+                    db::Backend::Sqlite => "an SQLite",
+                    db::Backend::Postgres => "a PostgreSQL",
+                }
             );
         }
         if version > schema::VERSION {
             bail!(
                 "{} was written by a newer fairpanel (schema version {version}; this fairpanel knows up to {}). \
-                 Upgrade fairpanel to open it; the file was left untouched",
+                 Upgrade fairpanel to open it; the database was left untouched",
                 self.path.display(),
                 schema::VERSION
             );
@@ -358,16 +426,33 @@ impl Store {
         Ok(())
     }
 
+    /// The schema version the database is at (0 when new).
+    fn schema_version(&self) -> Result<i64> {
+        Ok(match self.conn.lite() {
+            Some(c) => c.pragma_query_value(None, "user_version", |r| r.get(0))?,
+            None => postgres::identify(&self.conn)?.1,
+        })
+    }
+
+    /// The SQLite connection: only for what exists on SQLite alone (pragmas, the backup API).
+    fn lite(&self) -> &rusqlite::Connection {
+        self.conn
+            .lite()
+            .expect("an SQLite-only step was reached on PostgreSQL")
+    }
+
     fn migrate(&mut self) -> Result<()> {
-        let current: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if current == schema::VERSION {
+        if self.schema_version()? == schema::VERSION {
             return Ok(());
         }
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction(Behavior::Write)?;
+        let Some(lite) = tx.lite() else {
+            postgres::migrate(&tx)?;
+            tx.commit()?;
+            return Ok(());
+        };
         // Another process may have migrated while we waited for the lock.
-        let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let current: i64 = lite.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if current == 0 {
             tx.execute_batch(&schema::current())
                 .context("creating the database")?;
@@ -382,8 +467,8 @@ impl Store {
             }
             legacy::upgrade(&tx).context("upgrading the record to schema 5")?;
         }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", schema::VERSION)?;
+        lite.pragma_update(None, "application_id", APPLICATION_ID)?;
+        lite.pragma_update(None, "user_version", schema::VERSION)?;
         tx.commit()?;
         Ok(())
     }
@@ -413,9 +498,7 @@ impl Store {
                 self.path.display()
             );
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction(Behavior::Write)?;
         let out = {
             let mut t = Tx::begin(&tx, self.actor.clone())?;
             let out = f(&mut t)?;
@@ -428,7 +511,7 @@ impl Store {
 
     /// Run `f` inside one read transaction, so everything it reads comes from one snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let tx = self.conn.transaction(Behavior::Read)?;
         let out = f(&tx)?;
         tx.finish()?;
         Ok(out)
@@ -442,14 +525,17 @@ impl Store {
         if to.exists() || to.is_symlink() {
             bail!("{} exists; choose a new file for the backup", to.display());
         }
+        if self.conn.lite().is_none() {
+            return postgres::backup(self, to);
+        }
         let tmp = crate::fsutil::temp_beside(to)?;
         let result = (|| -> Result<crate::record::chain::Receipt> {
-            let mut dst = Connection::open(&tmp)?;
+            let mut dst = rusqlite::Connection::open(&tmp)?;
             if let Some(k) = &self.key {
                 dst.pragma_update(None, "key", k)?;
             }
             {
-                let b = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
+                let b = rusqlite::backup::Backup::new(self.lite(), &mut dst)?;
                 b.run_to_completion(256, Duration::from_millis(5), None)?;
             }
             dst.pragma_update(None, "journal_mode", "DELETE")?;
@@ -458,6 +544,7 @@ impl Store {
                 bail!("the backup copy failed its check: {ok}");
             }
             // What the copy holds, read from the copy itself.
+            let dst = Connection::Lite(dst);
             let receipt = log::tail(&dst)?.receipt;
             drop(dst);
             crate::fsutil::sync_file(&tmp)?;
@@ -473,11 +560,14 @@ impl Store {
     /// After an erasure: fold the write-ahead log back and compact the file, so erased keys do not
     /// linger in free pages or in the WAL.
     pub fn compact(&self) -> Result<()> {
+        if self.conn.lite().is_none() {
+            return postgres::compact(&self.conn);
+        }
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |_| Ok(()))?;
         self.conn.execute_batch("VACUUM")?;
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |_| Ok(()))?;
         Ok(())
     }
 
@@ -551,7 +641,7 @@ impl Store {
                      WHERE p.person = ?1 AND p.stood_down = 0 ORDER BY v.created_at, v.id",
                 )?
                 .query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<db::Result<_>>()?;
             Ok(rows)
         })
     }
@@ -561,8 +651,8 @@ impl Store {
         self.read(|c| {
             let ids: Vec<i64> = c
                 .prepare("SELECT id FROM people ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .query_map((), |r| r.get(0))?
+                .collect::<db::Result<_>>()?;
             let t = log::tail(c)?;
             let mut people = People::default();
             for id in ids {
@@ -582,7 +672,7 @@ impl Store {
                  ORDER BY created_at, id",
             )?;
             let rows = stmt
-                .query_map([], |r| {
+                .query_map((), |r| {
                     Ok(VacancySummary {
                         id: r.get(0)?,
                         title: r.get(1)?,
@@ -595,7 +685,7 @@ impl Store {
                         review_required: r.get::<_, i64>(8)? != 0,
                     })
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<db::Result<_>>()?;
             Ok(rows)
         })
     }
@@ -604,8 +694,8 @@ impl Store {
         self.read(|c| {
             let ids = c
                 .prepare("SELECT id FROM vacancies")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .query_map((), |r| r.get(0))?
+                .collect::<db::Result<_>>()?;
             Ok(ids)
         })
     }
@@ -635,13 +725,13 @@ impl Store {
                         hash: r.get(10)?,
                     })
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<db::Result<_>>()?;
             out.reverse();
             // Revealed candidates, from the reveal events themselves.
             let mut revealed = HashSet::new();
             let mut stmt =
                 c.prepare("SELECT scope, payload FROM events WHERE action = 'candidate.reveal'")?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(())?;
             while let Some(r) = rows.next()? {
                 let scope: String = r.get(0)?;
                 let payload: String = r.get(1)?;
@@ -673,8 +763,8 @@ impl Store {
             .conn
             .prepare("SELECT payload FROM events WHERE scope = 'chain' AND action = 'chain.signature' ORDER BY seq")?;
         let rows: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| r.get(0))?
+            .collect::<db::Result<_>>()?;
         rows.iter()
             .map(|p| match Fact::parse("chain.signature", p) {
                 Ok(Fact::Signature(s)) => Ok(s),
@@ -908,10 +998,11 @@ impl<'a> Tx<'a> {
     /// A new random key for sealing personal data; returns its id and bytes.
     pub fn new_key(&mut self) -> Result<(i64, Key)> {
         let key = crate::record::seal::new_key();
-        self.conn
-            .prepare_cached("INSERT INTO keys (key) VALUES (?1)")?
-            .execute([&key[..]])?;
-        let id = self.conn.last_insert_rowid();
+        let id: i64 = self.conn.query_row(
+            "INSERT INTO keys (key) VALUES (?1) RETURNING id",
+            [&key[..]],
+            |r| r.get(0),
+        )?;
         self.keys.insert(id, key);
         Ok((id, key))
     }
@@ -1047,6 +1138,38 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// Whether `--db` names a PostgreSQL server rather than a file.
+pub fn is_server(db: &Path) -> bool {
+    postgres::url(db).is_some()
+}
+
+/// Where files that belong beside the database go (the server's address, its TLS certificate):
+/// beside the file, or for a PostgreSQL database in fairpanel's data directory under a name made
+/// from its host, port and database (never its password).
+pub fn local_stand_in(db: &Path) -> PathBuf {
+    let Some(url) = postgres::url(db) else {
+        return db.to_path_buf();
+    };
+    let shown = postgres::redact(url);
+    let rest = shown.split_once("://").map_or(shown.as_str(), |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let name: String = rest
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = default_path()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    dir.join(format!("postgres-{name}"))
+}
+
 /// `path` with `suffix` added to its file name (`team.db` → `team.db-wal`).
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -1113,10 +1236,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("x.db");
         let s = open(&p).unwrap();
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let v = s.schema_version().unwrap();
         assert_eq!(v, schema::VERSION);
         #[cfg(unix)]
         {
@@ -1146,7 +1266,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let foreign = d.path().join("foreign.db");
         {
-            let c = Connection::open(&foreign).unwrap();
+            let c = rusqlite::Connection::open(&foreign).unwrap();
             c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
                 .unwrap();
         }
@@ -1158,7 +1278,7 @@ mod tests {
         let newer = d.path().join("newer.db");
         drop(open(&newer).unwrap());
         {
-            let c = Connection::open(&newer).unwrap();
+            let c = rusqlite::Connection::open(&newer).unwrap();
             c.pragma_update(None, "user_version", schema::VERSION + 1)
                 .unwrap();
         }

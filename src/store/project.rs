@@ -2,6 +2,8 @@
 //! this module only moves rows in and out, so the writer and `verify` can never disagree about the
 //! shape of a row.
 
+use super::db::Connection;
+use crate::params;
 use crate::record::derive::*;
 use crate::record::fact::Fact;
 use crate::record::people::People;
@@ -9,7 +11,6 @@ use crate::record::seal::Keyring;
 use crate::record::vacancy::VacancyState;
 use crate::record::Banks;
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// Whether a vacancy fact can change that vacancy's derived rows before a decision. Answers,
 /// submissions, corrections and the like cannot (scores reach `sealed_sheets` only with the reveal),
@@ -215,7 +216,9 @@ pub fn write_bank(conn: &Connection, sha: &str, banks: &Banks) -> Result<()> {
     let b = &banks.by_sha[sha];
     let yaml = bank_yaml(conn, sha)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO banks (sha256, bank_id, version, yaml) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO banks (sha256, bank_id, version, yaml) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (sha256) DO UPDATE SET bank_id = excluded.bank_id, version = excluded.version,
+             yaml = excluded.yaml",
     )?
     .execute(params![sha, b.id, b.version, yaml])?;
     Ok(())
@@ -243,7 +246,9 @@ pub fn write_scope_head(
     last_hash: &str,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO scope_heads (scope, idx, count, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO scope_heads (scope, idx, count, last_seq, last_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (scope) DO UPDATE SET idx = excluded.idx, count = excluded.count,
+             last_seq = excluded.last_seq, last_hash = excluded.last_hash",
     )?
     .execute(params![scope, idx, count, last_seq, last_hash])?;
     Ok(())

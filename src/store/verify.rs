@@ -16,6 +16,7 @@
 //! each event in place, without copying it), a second folds the events into states, and a third reads
 //! the stored tables on its own connection (in a snapshot checked to be the same one).
 
+use super::db::{Behavior, Connection, ValueRef};
 use super::log;
 use super::schema;
 use crate::record::chain::{EventRef, Receipt, GENESIS};
@@ -27,7 +28,6 @@ use crate::record::seal::{self, KeyIntro};
 use crate::record::vacancy::VacancyState;
 use crate::record::Banks;
 use anyhow::Result;
-use rusqlite::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -726,25 +726,25 @@ row!(
 
 /// A primary key read from the first columns of a row.
 trait KeyFrom: Sized {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+    fn from_row(r: &super::db::Row<'_>) -> super::db::Result<Self>;
 }
 impl KeyFrom for i64 {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &super::db::Row<'_>) -> super::db::Result<Self> {
         r.get(0)
     }
 }
 impl KeyFrom for String {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &super::db::Row<'_>) -> super::db::Result<Self> {
         r.get(0)
     }
 }
 impl KeyFrom for (String, i64) {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &super::db::Row<'_>) -> super::db::Result<Self> {
         Ok((r.get(0)?, r.get(1)?))
     }
 }
 impl KeyFrom for (i64, i64) {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &super::db::Row<'_>) -> super::db::Result<Self> {
         Ok((r.get(0)?, r.get(1)?))
     }
 }
@@ -753,27 +753,24 @@ impl KeyFrom for (i64, i64) {
 /// the rows.
 fn stored_hashes<T: Row>(conn: &Connection) -> Result<Vec<(T::Key, [u8; 32])>> {
     let mut stmt = conn.prepare(T::SELECT)?;
-    let cols = stmt.column_count();
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let mut h = Sha256::new();
-        for i in 0..cols {
+        for i in 0..r.column_count() {
             feed(
                 &mut h,
                 match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Val::Null,
-                    rusqlite::types::ValueRef::Integer(i) => Val::Int(i),
-                    rusqlite::types::ValueRef::Text(t) => {
-                        Val::Text(std::str::from_utf8(t).unwrap_or("\u{FFFD}"))
-                    }
-                    rusqlite::types::ValueRef::Blob(b) => Val::Blob(b),
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(i) => Val::Int(i),
+                    ValueRef::Text(t) => Val::Text(t),
+                    ValueRef::Blob(b) => Val::Blob(b),
                     // No derived column is REAL: a real number is itself a difference.
-                    rusqlite::types::ValueRef::Real(_) => Val::Text("\u{0}real"),
+                    ValueRef::Real(_) => Val::Text("\u{0}real"),
                 },
             );
         }
-        out.push((T::Key::from_row(r)?, h.finalize().into()));
+        out.push((T::Key::from_row(&r)?, h.finalize().into()));
     }
     Ok(out)
 }
@@ -867,12 +864,12 @@ fn compare<T: Row>(
 fn read_rows<T>(
     conn: &Connection,
     sql: &str,
-    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    f: impl FnMut(&super::db::Row<'_>) -> super::db::Result<T>,
 ) -> Result<Vec<T>> {
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt
-        .query_map([], f)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
+        .query_map((), f)?
+        .collect::<super::db::Result<Vec<T>>>()?;
     Ok(rows)
 }
 
@@ -898,7 +895,7 @@ struct Stored {
 
 fn read_stored(conn: &Connection) -> Result<Stored> {
     Ok(Stored {
-        head: conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?,
+        head: conn.query_row("SELECT coalesce(max(seq), 0) FROM events", (), |r| r.get(0))?,
         vacancy: stored_hashes::<VacancyRow>(conn)?,
         questions: stored_hashes::<QuestionRow>(conn)?,
         panellists: stored_hashes::<PanellistRow>(conn)?,
@@ -957,7 +954,7 @@ fn derive_again(
 
 /// The schema as fairpanel creates it: (type, name, sql) of every object.
 fn expected_schema(legacy: bool) -> Result<Vec<(String, String, String)>> {
-    let c = Connection::open_in_memory()?;
+    let c = Connection::Lite(rusqlite::Connection::open_in_memory()?);
     c.execute_batch(&schema::current())?;
     if legacy {
         c.execute_batch(super::legacy::KEPT_SCHEMA)?;
@@ -987,10 +984,7 @@ impl super::Store {
         let r = self.verify()?;
         if r.ok && !self.is_read_only() {
             let conn = self.conn();
-            let tx = rusqlite::Transaction::new_unchecked(
-                conn,
-                rusqlite::TransactionBehavior::Immediate,
-            )?;
+            let tx = conn.transaction(Behavior::Write)?;
             let mut head = log::Head::read(&tx)?;
             let last_is_full =
                 log::latest_checkpoint(&tx)?.is_some_and(|c| c.seq == head.seq && c.cp.full);
@@ -1052,15 +1046,27 @@ fn run(
     out: &mut Outcome,
 ) -> Result<()> {
     // 1. The schema and its protective triggers.
-    let legacy = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE name = 'legacy_events'",
-            [],
-            |_| Ok(()),
-        )
-        .is_ok();
-    let want = expected_schema(legacy)?;
-    let have = schema_of(conn)?;
+    let legacy = conn.lite().is_some()
+        && conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE name = 'legacy_events'",
+                (),
+                |_| Ok(()),
+            )
+            .is_ok();
+    if conn.lite().is_none() {
+        if let Some((row, reason)) = super::postgres::schema_problem(conn)? {
+            return Err(broken("schema", row, reason));
+        }
+    }
+    let want = match conn.lite() {
+        Some(_) => expected_schema(legacy)?,
+        None => Vec::new(),
+    };
+    let have = match conn.lite() {
+        Some(_) => schema_of(conn)?,
+        None => Vec::new(),
+    };
     if want != have {
         let missing = want.iter().find(|w| !have.contains(w));
         let extra = have.iter().find(|h| !want.contains(h));
@@ -1082,7 +1088,7 @@ fn run(
         super::legacy::verify_legacy(conn)
             .map_err(|m| broken("legacy_events", "the log before the upgrade", m))?;
     }
-    let head: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    let head: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", (), |r| r.get(0))?;
 
     // 2–4 on this thread and the folding thread; the stored tables read on a third.
     let (chain, replay, stored) = std::thread::scope(|s| -> Result<_> {
@@ -1090,10 +1096,7 @@ fn run(
             .name("verify-stored".into())
             .spawn_scoped(s, || -> Result<Stored> {
                 let c = reader()?;
-                let tx = rusqlite::Transaction::new_unchecked(
-                    &c,
-                    rusqlite::TransactionBehavior::Deferred,
-                )?;
+                let tx = c.transaction(Behavior::Read)?;
                 let st = read_stored(&tx)?;
                 tx.finish()?;
                 Ok(st)
@@ -1106,7 +1109,7 @@ fn run(
             // Each scope's length (to finish each vacancy at its last event) and the keys, read in
             // a snapshot that must be the log's.
             let c = reader()?;
-            let tx = rusqlite::Transaction::new_unchecked(&c, rusqlite::TransactionBehavior::Deferred)?;
+            let tx = c.transaction(Behavior::Read)?;
             let mut replay = Replay::default();
             let mut keys = HashMap::new();
             for (id, k) in read_rows(&tx, "SELECT id, key FROM keys", |r| {
@@ -1128,7 +1131,7 @@ fn run(
             )?
             .into_iter()
             .collect();
-            let snapshot: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+            let snapshot: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM events", (), |r| r.get(0))?;
             tx.finish()?;
             if snapshot != head {
                 // Written to meanwhile: finish every vacancy at the end instead.
@@ -1169,14 +1172,14 @@ fn run(
                 "SELECT seq, at, actor, auth, action, scope, scope_seq, scope_prev, payload, prev_hash, hash
                  FROM events ORDER BY seq",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(())?;
             let fresh = || Batch {
                 buf: String::with_capacity(BATCH * 512),
                 events: Vec::with_capacity(BATCH),
             };
             let mut batch = fresh();
             while let Some(r) = rows.next()? {
-                let text = |i: usize| -> rusqlite::Result<&str> {
+                let text = |i: usize| -> super::db::Result<&str> {
                     r.get_ref(i)?.as_str().map_err(|e| e.into())
                 };
                 let e = EventRef {

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
+    /// The throw-away PostgreSQL database this test runs on, dropped with it.
+    pub server: Option<pg::Scratch>,
 }
+
+pub mod pg;
 
 /// The real binary as every test runs it (fixed clock, no prompts, no ambient database or actor), on
 /// the database file `db`.
@@ -91,10 +95,35 @@ impl Env {
     }
 
     /// No database yet.
+    /// No database yet: a file in a temporary directory, or with `FAIRPANEL_TEST_BACKEND=postgres` a
+    /// new, empty database on the test server (see [`pg`]).
     pub fn empty() -> Env {
         let dir = tempfile::tempdir().unwrap();
+        if pg::backend_is_postgres() {
+            let scratch = pg::Scratch::new();
+            return Env {
+                dir,
+                db: PathBuf::from(&scratch.url),
+                server: Some(scratch),
+            };
+        }
         let db = dir.path().join("test.db");
-        Env { dir, db }
+        Env {
+            dir,
+            db,
+            server: None,
+        }
+    }
+
+    /// A new SQLite file, whatever the backend under test (for tests of the file itself).
+    pub fn empty_file() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("test.db");
+        Env {
+            dir,
+            db,
+            server: None,
+        }
     }
 
     /// The file holding `name`'s passphrase, once redeemed.
