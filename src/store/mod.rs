@@ -77,9 +77,8 @@ pub fn default_path() -> Result<PathBuf> {
 }
 
 fn describe_sqlite(code: rusqlite::ErrorCode, path: &Path) -> Option<String> {
-    {
-        use rusqlite::ErrorCode::*;
-        return match code {
+    use rusqlite::ErrorCode::*;
+    match code {
             NotADatabase if cfg!(feature = "encryption") => Some(format!(
                 "{} cannot be read: the database key is wrong or missing, or it is not a fairpanel database; \
                  it was left untouched",
@@ -94,10 +93,8 @@ fn describe_sqlite(code: rusqlite::ErrorCode, path: &Path) -> Option<String> {
                  (`fairpanel backup` makes one)",
                 path.display()
             )),
-            _ => None,
-        };
+        _ => None,
     }
-    None
 }
 
 fn is_read_only_error(e: &anyhow::Error) -> bool {
@@ -704,7 +701,8 @@ impl Store {
     pub fn events(&self, limit: Option<usize>) -> Result<(Vec<crate::record::EventRow>, Revealed)> {
         self.read(|c| {
             log::tail(c)?;
-            let limit = limit.map(|l| l as i64).unwrap_or(-1);
+            // No limit is the whole log (a negative LIMIT means that to SQLite only).
+            let limit = limit.map_or(i64::MAX, |l| l.min(i64::MAX as usize) as i64);
             let mut stmt = c.prepare(
                 "SELECT seq, at, actor, auth, action, scope, scope_seq, scope_prev, payload, prev_hash, hash
                  FROM events ORDER BY seq DESC LIMIT ?1",
