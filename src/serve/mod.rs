@@ -149,30 +149,35 @@ pub fn run(
         .max_blocking_threads(8)
         .enable_all()
         .build()?;
-    rt.block_on(async move {
-        let tcp = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = tcp.local_addr()?;
-        let scheme = if tls { "https" } else { "http" };
-        let mut hosts = vec![host_of(&local)];
-        if local.ip().is_loopback() {
-            hosts.push(format!("localhost:{}", local.port()));
+    // Bound, and the store's first work done, before the runtime starts: the PostgreSQL client blocks
+    // on its own runtime, which may not happen on one of the server's.
+    let std_tcp =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    std_tcp.set_nonblocking(true)?;
+    let local = std_tcp.local_addr()?;
+    let scheme = if tls { "https" } else { "http" };
+    let mut hosts = vec![host_of(&local)];
+    if local.ip().is_loopback() {
+        hosts.push(format!("localhost:{}", local.port()));
+    }
+    let base = match &o.public_url {
+        Some(u) => {
+            let u = u.trim_end_matches('/').to_string();
+            let host = u
+                .split_once("://")
+                .map(|(_, h)| h.split('/').next().unwrap_or(h).to_string())
+                .ok_or_else(|| {
+                    anyhow!("--public-url {u:?} needs to start with http:// or https://")
+                })?;
+            hosts.push(host);
+            u
         }
-        let base = match &o.public_url {
-            Some(u) => {
-                let u = u.trim_end_matches('/').to_string();
-                let host = u
-                    .split_once("://")
-                    .map(|(_, h)| h.split('/').next().unwrap_or(h).to_string())
-                    .ok_or_else(|| anyhow!("--public-url {u:?} needs to start with http:// or https://"))?;
-                hosts.push(host);
-                u
-            }
-            None => format!("{scheme}://{}", host_of(&local)),
-        };
-        let link = personal(&mut store, &base)?;
-        let app = App::new(store, tls, &base, hosts)?;
+        None => format!("{scheme}://{}", host_of(&local)),
+    };
+    let link = personal(&mut store, &base)?;
+    let app = App::new(store, tls, &base, hosts)?;
+    rt.block_on(async move {
+        let tcp = tokio::net::TcpListener::from_std(std_tcp)?;
         crate::fsutil::write_private(&url_file(&db_path), format!("{base}\n").as_bytes())?;
         let _cleanup = RemoveOnDrop(url_file(&db_path));
 

@@ -508,6 +508,23 @@ impl Connection {
         }
     }
 
+    /// `COPY … FROM STDIN` on PostgreSQL, `f` writing the rows in text format; `None` on SQLite,
+    /// which has no such path (its inserts are in-process and fast already).
+    pub fn copy_in(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<Option<u64>> {
+        match self {
+            Connection::Lite(_) => {
+                let _ = (sql, f);
+                Ok(None)
+            }
+            #[cfg(feature = "postgres")]
+            Connection::Pg(c) => c.copy_in(sql, f).map(Some),
+        }
+    }
+
     /// Statements without parameters, separated by semicolons.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
@@ -736,6 +753,17 @@ pub mod pg {
                     _ => PgVal::Text(None),
                 })
                 .collect())
+        }
+
+        pub fn copy_in(
+            &self,
+            sql: &str,
+            f: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+        ) -> Result<u64> {
+            let mut client = self.client.borrow_mut();
+            let mut w = client.copy_in(sql)?;
+            f(&mut w)?;
+            Ok(w.finish()?)
         }
 
         pub fn batch(&self, sql: &str) -> Result<()> {

@@ -1165,6 +1165,8 @@ pub fn local_stand_in(db: &Path) -> PathBuf {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
+    // Made now (private) so the files can be written; if that fails, writing them says why.
+    let _ = crate::fsutil::create_private_dir(&dir);
     dir.join(format!("postgres-{name}"))
 }
 

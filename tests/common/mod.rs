@@ -95,6 +95,13 @@ impl Env {
     }
 
     /// No database yet.
+    /// A new, initialised SQLite file, whatever the backend under test (for tests of the file itself).
+    pub fn new_file() -> Env {
+        let e = Env::empty_file();
+        e.ok(&["init"]);
+        e
+    }
+
     /// No database yet: a file in a temporary directory, or with `FAIRPANEL_TEST_BACKEND=postgres` a
     /// new, empty database on the test server (see [`pg`]).
     pub fn empty() -> Env {
