@@ -452,7 +452,7 @@ pub enum Behavior {
 pub enum Connection {
     Lite(rusqlite::Connection),
     #[cfg(feature = "postgres")]
-    Pg(pg::PgConn),
+    Pg(Box<pg::PgConn>),
 }
 
 impl Connection {

@@ -63,7 +63,7 @@ pub fn connect(url: &str) -> Result<Connection> {
         _ => config.connect(tls()?),
     }
     .map_err(|e| anyhow::anyhow!(describe_connect_error(&e, &config, &shown)))?;
-    let conn = Connection::Pg(db::pg::PgConn::new(client));
+    let conn = Connection::Pg(Box::new(db::pg::PgConn::new(client)));
     let version: i64 = conn
         .query_row(
             "SELECT current_setting('server_version_num')::bigint",

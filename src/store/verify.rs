@@ -1179,9 +1179,7 @@ fn run(
             };
             let mut batch = fresh();
             while let Some(r) = rows.next()? {
-                let text = |i: usize| -> super::db::Result<&str> {
-                    r.get_ref(i)?.as_str().map_err(|e| e.into())
-                };
+                let text = |i: usize| -> super::db::Result<&str> { r.get_ref(i)?.as_str() };
                 let e = EventRef {
                     seq: r.get(0)?,
                     at: text(1)?,
